@@ -1,0 +1,301 @@
+"""Exact counting of the distinct rows of an integer array.
+
+Every row of a ``(n, d)`` integer block is one joint symbol. ``row_ids`` gives each
+row a dense id in ``0..k-1`` such that two rows get the same id if and only if
+all their entries are equal. Three paths, all exact:
+
+1. rows whose entries fit, after subtracting each column's minimum, into one
+   64-bit word together are packed losslessly into a ``uint64`` key;
+2. keys from a small key space (``< 4 n + 1024``) are counted with a direct
+   lookup table, larger ones with an open-addressing hash table that stores
+   and compares the full key;
+3. wider rows are hashed over their entries and every hash match is verified
+   entry by entry, so a collision can never merge two distinct rows.
+
+Entropies are plug-in entropies of the empirical distribution, in bits.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+# One place for the Numba options: cache=True keeps compiled code between
+# processes (keyed on this file's content), so compilation stays out of
+# experiments; error_model="numpy" keeps Python's exception machinery out of the
+# inner loops (these kernels never raise: inputs are checked in qnet.information).
+_OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
+_jit = njit(**_OPTIONS)
+
+_U1 = np.uint64(1)
+_PRIME = np.uint64(0x9E3779B97F4A7C15)
+_SMALL_SPACE = 1024
+
+
+@_jit
+def _mix64(x):
+    """splitmix64 finaliser: a bijection of uint64 that spreads every input bit."""
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+@_jit
+def _table_size(n):
+    size = 16
+    while size < 2 * n:
+        size *= 2
+    return size
+
+
+@_jit
+def dense_ids(keys, max_key):
+    """Dense ids of uint64 keys: equal keys, equal ids; ids are numbered by first appearance.
+
+    keys: (n,) uint64; max_key: an upper bound on the keys (uint64).
+    Returns (ids: (n,) int64, k: number of distinct keys).
+    """
+    n = keys.shape[0]
+    ids = np.empty(n, np.int64)
+    k = 0
+    if max_key < np.uint64(4 * n + _SMALL_SPACE):
+        lut = np.full(np.int64(max_key) + 1, -1, np.int64)
+        for i in range(n):
+            key = np.int64(keys[i])
+            v = lut[key]
+            if v < 0:
+                v = k
+                lut[key] = k
+                k += 1
+            ids[i] = v
+        return ids, k
+    size = _table_size(n)
+    mask = np.uint64(size - 1)
+    slot_key = np.empty(size, np.uint64)
+    slot_id = np.full(size, -1, np.int64)
+    for i in range(n):
+        key = keys[i]
+        slot = np.int64(_mix64(key) & mask)
+        while True:
+            v = slot_id[slot]
+            if v < 0:
+                slot_key[slot] = key
+                slot_id[slot] = k
+                ids[i] = k
+                k += 1
+                break
+            if slot_key[slot] == key:
+                ids[i] = v
+                break
+            slot = (slot + 1) & (size - 1)
+    return ids, k
+
+
+@_jit
+def _bit_length(r):
+    w = 0
+    while r > np.uint64(0):
+        r >>= _U1
+        w += 1
+    return w
+
+
+@_jit
+def _pack_rows(block):
+    """Pack each row losslessly into one uint64 (column minimum removed, then bit fields).
+
+    Returns (keys, max_key, ok); ok is False when the rows need more than 64 bits.
+    Differences are taken modulo 2**64, which is exact for any int64 range.
+    """
+    n, d = block.shape
+    lo = np.empty(d, np.int64)
+    hi = np.empty(d, np.int64)
+    for j in range(d):
+        lo[j] = np.int64(block[0, j])
+        hi[j] = lo[j]
+    for i in range(1, n):
+        for j in range(d):
+            v = np.int64(block[i, j])
+            if v < lo[j]:
+                lo[j] = v
+            elif v > hi[j]:
+                hi[j] = v
+    width = np.empty(d, np.int64)
+    total = 0
+    for j in range(d):
+        width[j] = _bit_length(np.uint64(hi[j]) - np.uint64(lo[j]))
+        total += width[j]
+    keys = np.zeros(n, np.uint64)
+    if total > 64:
+        return keys, np.uint64(0), False
+    for i in range(n):
+        key = np.uint64(0)
+        for j in range(d):
+            w = width[j]
+            if w == 64:
+                key = np.uint64(np.int64(block[i, j])) - np.uint64(lo[j])
+            elif w > 0:
+                key = (key << np.uint64(w)) | (np.uint64(np.int64(block[i, j])) - np.uint64(lo[j]))
+        keys[i] = key
+    if total == 64:
+        max_key = ~np.uint64(0)
+    else:
+        max_key = (_U1 << np.uint64(total)) - _U1
+    return keys, max_key, True
+
+
+@_jit
+def _step(h, x):
+    h = (h ^ x) * _PRIME
+    return h ^ (h >> np.uint64(29))
+
+
+@_jit
+def _row_hash(block, i):
+    """Hash of row i over its entries (four independent lanes hide multiply latency)."""
+    d = block.shape[1]
+    h0 = np.uint64(0x243F6A8885A308D3)
+    h1 = np.uint64(0x13198A2E03707344)
+    h2 = np.uint64(0xA4093822299F31D0)
+    h3 = np.uint64(0x082EFA98EC4E6C89)
+    j = 0
+    while j + 4 <= d:
+        h0 = _step(h0, np.uint64(block[i, j]))
+        h1 = _step(h1, np.uint64(block[i, j + 1]))
+        h2 = _step(h2, np.uint64(block[i, j + 2]))
+        h3 = _step(h3, np.uint64(block[i, j + 3]))
+        j += 4
+    while j < d:
+        h0 = _step(h0, np.uint64(block[i, j]))
+        j += 1
+    return _mix64(h0 ^ _mix64(h1 ^ _mix64(h2 ^ _mix64(h3))))
+
+
+@_jit
+def _rows_equal(block, a, b):
+    for j in range(block.shape[1]):
+        if block[a, j] != block[b, j]:
+            return False
+    return True
+
+
+@_jit
+def _hashed_row_ids(block):
+    """Dense row ids through a hash table whose every match is verified entry by entry."""
+    n = block.shape[0]
+    size = _table_size(n)
+    mask = np.uint64(size - 1)
+    slot_row = np.full(size, -1, np.int64)
+    slot_hash = np.empty(size, np.uint64)
+    ids = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        h = _row_hash(block, i)
+        slot = np.int64(h & mask)
+        while True:
+            r = slot_row[slot]
+            if r < 0:
+                slot_row[slot] = i
+                slot_hash[slot] = h
+                ids[i] = k
+                k += 1
+                break
+            if slot_hash[slot] == h and _rows_equal(block, r, i):
+                ids[i] = ids[r]
+                break
+            slot = (slot + 1) & (size - 1)
+    return ids, k
+
+
+@_jit
+def row_ids(block):
+    """Dense ids of the rows of a 2-D integer block; equal ids iff equal rows.
+
+    block: (n, d) integer array, n >= 1, d >= 1, any memory layout.
+    Returns (ids: (n,) int64 in 0..k-1, k: number of distinct rows).
+    """
+    if block.shape[1] <= 64:
+        keys, max_key, ok = _pack_rows(block)
+        if ok:
+            return dense_ids(keys, max_key)
+    return _hashed_row_ids(block)
+
+
+@_jit
+def entropy_of_ids(ids, k):
+    """Plug-in entropy (bits) of the empirical distribution of ids in 0..k-1."""
+    n = ids.shape[0]
+    counts = np.zeros(k, np.int64)
+    for i in range(n):
+        counts[ids[i]] += 1
+    s = 0.0
+    for c in counts:
+        if c > 1:
+            s += c * np.log2(c)
+    h = np.log2(n) - s / n
+    return h if h > 0.0 else 0.0
+
+
+@_jit
+def _joint_ids(ids_a, ka, ids_b, kb):
+    n = ids_a.shape[0]
+    keys = np.empty(n, np.uint64)
+    for i in range(n):
+        keys[i] = np.uint64(ids_a[i]) * np.uint64(kb) + np.uint64(ids_b[i])
+    return dense_ids(keys, np.uint64(ka) * np.uint64(kb))
+
+
+@_jit
+def pair_entropies(a, b):
+    """(H(a), H(b), H(a, b)) in bits for two (n, d_a), (n, d_b) integer blocks."""
+    ids_a, ka = row_ids(a)
+    ids_b, kb = row_ids(b)
+    joint, kj = _joint_ids(ids_a, ka, ids_b, kb)
+    return entropy_of_ids(ids_a, ka), entropy_of_ids(ids_b, kb), entropy_of_ids(joint, kj)
+
+
+@_jit
+def layer_information_of_block(block, labels, n_classes, h_labels):
+    """(I(X;T), I(T;Y)) in bits for a deterministic layer T given by its codes.
+
+    block: (n, d) integer codes; labels: (n,) int64 in 0..n_classes-1;
+    h_labels: H(Y) in bits. I(X;T) = H(T); I(T;Y) = H(T) + H(Y) - H(T, Y).
+    """
+    ids, k = row_ids(block)
+    h_t = entropy_of_ids(ids, k)
+    joint, kj = _joint_ids(ids, k, labels, n_classes)
+    i_ty = h_t + h_labels - entropy_of_ids(joint, kj)
+    return h_t, (i_ty if i_ty > 0.0 else 0.0)
+
+
+@_jit
+def _batch_task(codes, bounds, labels, n_classes, h_labels, t, out):
+    n_layers = bounds.shape[0] - 1
+    s = t // n_layers
+    layer = t % n_layers
+    block = codes[s, :, bounds[layer]:bounds[layer + 1]]
+    i_xt, i_ty = layer_information_of_block(block, labels, n_classes, h_labels)
+    out[s, layer, 0] = i_xt
+    out[s, layer, 1] = i_ty
+
+
+@_jit
+def information_batch(codes, bounds, labels, n_classes, h_labels, out):
+    """Information-plane coordinates of many layers and seeds in one call.
+
+    codes: (S, n, D) integer array, the layers' codes side by side along the last
+    axis; bounds: (L + 1,) int64 column offsets of the L layers; labels: (n,) int64;
+    out: (S, L, 2) float64, filled with (I(X;T), I(T;Y)) in bits.
+    """
+    n_tasks = codes.shape[0] * (bounds.shape[0] - 1)
+    for t in range(n_tasks):
+        _batch_task(codes, bounds, labels, n_classes, h_labels, t, out)
+
+
+@njit(parallel=True, **_OPTIONS)
+def information_batch_parallel(codes, bounds, labels, n_classes, h_labels, out):
+    """As :func:`information_batch`, with the (seed, layer) tasks spread over threads."""
+    n_tasks = codes.shape[0] * (bounds.shape[0] - 1)
+    for t in prange(n_tasks):
+        _batch_task(codes, bounds, labels, n_classes, h_labels, t, out)

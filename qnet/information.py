@@ -1,0 +1,162 @@
+"""Exact information quantities of integer codes (plug-in, in bits by default).
+
+Every row of a code array is one joint symbol: two samples share a symbol if and
+only if all their codes are equal. The probabilities are the empirical
+frequencies over the ``n`` samples given, so the values are exact for that
+empirical distribution (no binning, no estimator). For a deterministic layer
+``T = f(X)`` evaluated on every input once, ``I(X;T) = H(T)``.
+
+Shapes: ``codes`` is ``(n,)``, ``(n, d)`` or ``(n, d1, d2, ...)`` (trailing axes
+flattened); ``labels`` is ``(n,)`` integers, bools or strings. Results are in bits
+(``base=2``); pass ``base=np.e`` for nats.
+"""
+
+import numpy as np
+
+from qnet import kernels
+from qnet._checks import as_codes, as_labels, check_same_length, log2_of_base
+
+_WORD = np.dtype(np.uint32)
+
+
+def _for_hashing(codes):
+    """A zero-copy uint32 view of wide C-contiguous rows (fewer, wider hash units).
+
+    Two rows are equal iff their bytes are equal (integers of one dtype), so the
+    view counts the same symbols; only rows too wide to pack (d > 64) use it.
+    """
+    n, d = codes.shape
+    if d > 64 and (d * codes.itemsize) % _WORD.itemsize == 0:
+        return codes.view(_WORD)
+    return codes
+
+
+def _ids(codes, name):
+    return kernels.row_ids(_for_hashing(as_codes(codes, name)))
+
+
+def entropy(codes, base=2):
+    """Plug-in entropy H(T) of the rows of ``codes``.
+
+    H(T) = -sum_t p(t) log p(t), with p(t) the fraction of rows equal to t.
+    Returns a float in units of ``base`` (bits by default); 0 <= H <= log(n).
+    """
+    scale = log2_of_base(base)
+    ids, k = _ids(codes, "codes")
+    return kernels.entropy_of_ids(ids, k) / scale
+
+
+def _pair(a, b, base):
+    scale = log2_of_base(base)
+    a = as_codes(a, "a")
+    b = as_codes(b, "b")
+    check_same_length(a, b, "a", "b")
+    h_a, h_b, h_ab = kernels.pair_entropies(_for_hashing(a), _for_hashing(b))
+    return h_a / scale, h_b / scale, h_ab / scale
+
+
+def joint_entropy(a, b, base=2):
+    """Joint entropy H(A, B) of two code arrays with the same number of rows."""
+    return _pair(a, b, base)[2]
+
+
+def conditional_entropy(a, b, base=2):
+    """Conditional entropy H(A | B) = H(A, B) - H(B)."""
+    _, h_b, h_ab = _pair(a, b, base)
+    return max(h_ab - h_b, 0.0)
+
+
+def mutual_information(a, b, base=2):
+    """Mutual information I(A; B) = H(A) + H(B) - H(A, B)."""
+    h_a, h_b, h_ab = _pair(a, b, base)
+    return max(h_a + h_b - h_ab, 0.0)
+
+
+def encode_labels(labels):
+    """Labels (integers, bools or strings) as ``(ids: (n,) int64 in 0..K-1, K)``."""
+    return as_labels(labels, None)
+
+
+def layer_information(codes, labels, base=2):
+    """Information-plane coordinates ``(I(X;T), I(T;Y))`` of one deterministic layer.
+
+    codes: (n, ...) integer codes of the layer T on the n evaluation inputs X;
+    labels: (n,) labels Y. I(X;T) = H(T) and I(T;Y) = H(T) - H(T|Y).
+    """
+    scale = log2_of_base(base)
+    codes = as_codes(codes, "codes")
+    ids, n_classes = as_labels(labels, codes.shape[0])
+    h_y = kernels.entropy_of_ids(ids, n_classes)
+    i_xt, i_ty = kernels.layer_information_of_block(_for_hashing(codes), ids, n_classes, h_y)
+    return i_xt / scale, i_ty / scale
+
+
+def _stack_layers(layers):
+    """Concatenate layers given as (S, n, d_l) or (n, d_l) arrays into one (S, n, D) block."""
+    if isinstance(layers, np.ndarray) or not hasattr(layers, "__len__"):
+        raise TypeError("layers must be a sequence of code arrays (one per layer)")
+    if len(layers) == 0:
+        raise ValueError("layers is empty: give at least one layer's codes")
+    blocks = []
+    for i, layer in enumerate(layers):
+        arr = np.asarray(layer)
+        if arr.ndim == 2:
+            arr = arr[None]
+        if arr.ndim != 3:
+            raise ValueError(f"layers[{i}] must have shape (S, n, d) or (n, d), got {arr.shape}")
+        as_codes(arr[0], f"layers[{i}]")  # dtype, emptiness
+        if arr.dtype.kind == "b":
+            arr = arr.view(np.uint8)
+        blocks.append(arr)
+    shape0 = blocks[0].shape[:2]
+    for i, block in enumerate(blocks):
+        if block.shape[:2] != shape0:
+            raise ValueError(
+                f"layers[{i}] has (seeds, samples) = {block.shape[:2]} but layers[0] has {shape0}"
+            )
+    widths = [b.shape[2] for b in blocks]
+    dtype = np.result_type(*[b.dtype for b in blocks])
+    codes = blocks[0].astype(dtype, copy=False) if len(blocks) == 1 else np.concatenate(blocks, axis=2, dtype=dtype)
+    return np.ascontiguousarray(codes), widths
+
+
+def information_batch(layers, labels, base=2, layer_widths=None, parallel=False):
+    """Exact (I(X;T), I(T;Y)) of many layers and seeds in one compiled call.
+
+    layers: either a sequence of L arrays of shape (S, n, d_l) (or (n, d_l) for one
+    seed), or, with ``layer_widths`` given, one (S, n, sum(d_l)) array holding the
+    layers side by side (the layout the trainer produces; no copy is made).
+    labels: (n,) labels Y, or a pre-encoded ``(ids, n_classes)`` pair from
+    :func:`encode_labels` to skip re-encoding in loops.
+    parallel: spread the S*L (seed, layer) tasks over Numba threads.
+    Returns: (S, L, 2) float array, ``[..., 0] = I(X;T)`` and ``[..., 1] = I(T;Y)``.
+    """
+    scale = log2_of_base(base)
+    if layer_widths is None:
+        codes, widths = _stack_layers(layers)
+    else:
+        codes = np.asarray(layers)
+        if codes.ndim != 3:
+            raise ValueError(f"layers must have shape (S, n, D) when layer_widths is given, got {codes.shape}")
+        as_codes(codes[0], "layers")
+        widths = [int(w) for w in layer_widths]
+        if any(w < 1 for w in widths) or sum(widths) != codes.shape[2]:
+            raise ValueError(f"layer_widths {widths} must be positive and sum to the {codes.shape[2]} columns of layers")
+        if codes.dtype.kind == "b":
+            codes = codes.view(np.uint8)
+        codes = np.ascontiguousarray(codes)
+    if isinstance(labels, tuple) and len(labels) == 2:
+        ids, n_classes = labels
+        ids = np.asarray(ids)
+        if ids.dtype != np.int64 or ids.ndim != 1 or ids.shape[0] != codes.shape[1]:
+            raise ValueError("pre-encoded labels must be (int64 ids of length n, n_classes) from encode_labels")
+    else:
+        ids, n_classes = as_labels(labels, codes.shape[1])
+    if codes.dtype == np.uint64:
+        codes = codes.view(np.int64)
+    bounds = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
+    h_y = kernels.entropy_of_ids(ids, n_classes)
+    out = np.empty((codes.shape[0], len(widths), 2))
+    run = kernels.information_batch_parallel if parallel else kernels.information_batch
+    run(codes, bounds, ids, int(n_classes), h_y, out)
+    return out / scale
