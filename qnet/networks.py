@@ -1,0 +1,175 @@
+"""Quantized multilayer perceptrons as plain pytrees (JAX).
+
+A network is ``params``: a list of ``{"w": (d_in, d_out), "b": (d_out,)}`` dicts,
+plus ``ranges``: the calibrated activation range of every layer, ``(L, 2)``
+float32, and a step counter. The static description lives in a frozen
+:class:`NetworkConfig`. :func:`apply` is a pure function that returns the logits
+and, for every layer (hidden layers and the softmax output), both the integer
+codes and the dequantized values that the next layer consumes.
+"""
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from qnet._checks import check_choice, check_int
+from qnet.quantizers import Quantizer, fake_quantize, quantize_weights
+
+ACTIVATIONS = {
+    "tanh": (jnp.tanh, (-1.0, 1.0)),
+    "sigmoid": (jax.nn.sigmoid, (0.0, 1.0)),
+    "hardtanh": (lambda z: jnp.minimum(jnp.maximum(z, -1.0), 1.0), (-1.0, 1.0)),
+    "relu": (jax.nn.relu, None),
+    "linear": (lambda z: z, None),
+}
+RANGE_MODES = ("auto", "fixed", "moving", "batch")
+INITS = ("truncated_normal", "glorot_uniform")
+
+PRESETS = {
+    "syn": (12, 10, 7, 5, 4, 3, 2),
+    "mnist-bottleneck-2": (784, 16, 8, 4, 2, 10),
+    "mnist-10x5": (784, 10, 10, 10, 10, 10),
+}
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Static description of a quantized MLP.
+
+    widths: (input, hidden..., output) layer widths; the output is a softmax.
+    activation: tanh, relu, sigmoid, hardtanh or linear (hidden layers).
+    bits: activation bits (2..16); ``None`` for a float network (no codes).
+    quantization: uniform, binary or ternary activations.
+    weight_bits: per-tensor weight bits (2..16), or ``None`` to keep weights in float.
+    activation_range: how each layer's range is calibrated: ``fixed`` (the
+      activation's bounds; bounded activations only), ``moving`` (moving-average
+      min/max of training batches, frozen at evaluation), ``batch`` (min/max of the
+      tensor being evaluated: the batch in training, the whole evaluation set at
+      MI time, as the reference study's tanh nets) or ``auto`` (fixed for bounded
+      activations, moving for unbounded ones). The softmax output always uses [0, 1].
+    momentum: of the moving average.
+    init: ``truncated_normal`` (std 1/sqrt(fan_in), cut at 2 std, as Keras) or ``glorot_uniform``.
+    """
+
+    widths: tuple = PRESETS["syn"]
+    activation: str = "tanh"
+    bits: int | None = 8
+    quantization: str = "uniform"
+    weight_bits: int | None = 8
+    activation_range: str = "auto"
+    momentum: float = 0.99
+    init: str = "truncated_normal"
+
+    def __post_init__(self):
+        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        if len(self.widths) < 2 or min(self.widths) < 1:
+            raise ValueError(f"widths must list at least an input and an output width, all >= 1, got {self.widths}")
+        check_choice(self.activation, "activation", set(ACTIVATIONS))
+        check_choice(self.activation_range, "activation_range", set(RANGE_MODES))
+        check_choice(self.init, "init", set(INITS))
+        if self.bits is not None:
+            Quantizer(self.bits, self.quantization)  # validates bits and mode
+        if self.weight_bits is not None:
+            check_int(self.weight_bits, "weight_bits", 2, 16)
+        if self.range_mode == "fixed" and ACTIVATIONS[self.activation][1] is None:
+            raise ValueError(f"activation_range='fixed' needs a bounded activation, not {self.activation!r}")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+
+    @property
+    def n_layers(self):
+        return len(self.widths) - 1
+
+    @property
+    def range_mode(self):
+        if self.activation_range != "auto":
+            return self.activation_range
+        return "fixed" if ACTIVATIONS[self.activation][1] is not None else "moving"
+
+    @property
+    def quantizer(self):
+        return None if self.bits is None else Quantizer(self.bits, self.quantization)
+
+    @property
+    def code_dtype(self):
+        return None if self.bits is None else self.quantizer.code_dtype
+
+
+class Forward(NamedTuple):
+    """What :func:`apply` returns: logits (n, C); per layer codes (n, d_l) ints (or ``None``
+    for a float network) and values (n, d_l) float32; the updated ranges (L, 2)."""
+
+    logits: jax.Array
+    codes: tuple
+    values: tuple
+    ranges: jax.Array
+
+
+def init(config, key):
+    """Parameters and calibration state of a network: ``(params, ranges)``."""
+    params = []
+    for fan_in, fan_out in zip(config.widths[:-1], config.widths[1:]):
+        key, sub = jax.random.split(key)
+        if config.init == "truncated_normal":
+            w = jax.random.truncated_normal(sub, -2.0, 2.0, (fan_in, fan_out)) / np.sqrt(fan_in)
+        else:
+            limit = np.sqrt(6.0 / (fan_in + fan_out))
+            w = jax.random.uniform(sub, (fan_in, fan_out), minval=-limit, maxval=limit)
+        params.append({"w": w.astype(jnp.float32), "b": jnp.zeros(fan_out, jnp.float32)})
+    ranges = jnp.zeros((config.n_layers, 2), jnp.float32)
+    return params, {"ranges": ranges, "steps": jnp.zeros((), jnp.int32)}
+
+
+def _layer_range(config, z, stored, steps, training, is_output):
+    """Calibrated (lo, hi) of one layer's activations z, and the range to store."""
+    if is_output:
+        return jnp.float32(0.0), jnp.float32(1.0), stored
+    mode = config.range_mode
+    if mode == "fixed":
+        lo, hi = ACTIVATIONS[config.activation][1]
+        return jnp.float32(lo), jnp.float32(hi), stored
+    batch = jnp.stack([jnp.min(z), jnp.max(z)])
+    batch = jax.lax.stop_gradient(batch)
+    if mode == "batch":
+        return batch[0], batch[1], stored
+    if training:  # moving average, initialised with the first batch
+        m = config.momentum
+        stored = jnp.where(steps == 0, batch, m * stored + (1.0 - m) * batch)
+    return stored[0], stored[1], stored
+
+
+def apply(config, params, state, x, training=False):
+    """Forward pass of the quantized MLP on ``x: (n, d_in)``.
+
+    Returns a :class:`Forward`. With ``training=True`` moving ranges are updated
+    from this batch (and ``Forward.ranges`` holds them); otherwise they are used as stored.
+    """
+    act = ACTIVATIONS[config.activation][0]
+    quantizer = config.quantizer
+    wq = None if config.weight_bits is None else Quantizer(config.weight_bits)
+    h = x
+    codes, values, new_ranges = [], [], []
+    logits = None
+    for i, layer in enumerate(params):
+        w = layer["w"] if wq is None else quantize_weights(layer["w"], wq)
+        z = h @ w + layer["b"]
+        is_output = i == len(params) - 1
+        if is_output:
+            logits = z
+            a = jax.nn.softmax(z)
+        else:
+            a = act(z)
+        if quantizer is None:
+            new_ranges.append(state["ranges"][i])
+            codes.append(None)
+            h = a
+        else:
+            lo, hi, stored = _layer_range(config, a, state["ranges"][i], state["steps"], training, is_output)
+            new_ranges.append(stored)
+            c, h = fake_quantize(a, lo, hi, quantizer)
+            codes.append(c.astype(config.code_dtype))
+        values.append(h)
+    return Forward(logits, tuple(codes), tuple(values), jnp.stack(new_ranges))

@@ -1,0 +1,216 @@
+"""Training many seeds of a quantized MLP in one compiled program (JAX + optax).
+
+Seeds are a leading axis: :class:`Trainer` vmaps one epoch (a ``lax.scan`` over
+minibatches) over seeds, then evaluates every seed on the evaluation set and
+returns the integer codes of every layer, side by side, as one
+``(S, n_eval, D)`` array (``D`` = sum of the layer widths). Randomness is
+stateless: seed ``s`` uses ``PRNGKey(s)``; epoch ``e`` shuffles with a key folded
+from ``e``, so an epoch's result depends only on the state before it (resuming is exact).
+"""
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from qnet import networks
+from qnet._checks import check_choice, check_int
+
+OPTIMIZERS = {"adam": optax.adam, "sgd": optax.sgd, "rmsprop": optax.rmsprop}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """epochs; batch_size (``None`` = full batch); learning_rate; optimizer (adam, sgd, rmsprop);
+    seeds: the seeds trained together (each one network)."""
+
+    epochs: int = 100
+    batch_size: int | None = 256
+    learning_rate: float = 1e-4
+    optimizer: str = "adam"
+    seeds: tuple = (0,)
+
+    def __post_init__(self):
+        object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+        check_int(self.epochs, "epochs", 1)
+        if self.batch_size is not None:
+            check_int(self.batch_size, "batch_size", 1)
+        check_choice(self.optimizer, "optimizer", set(OPTIMIZERS))
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if not self.seeds:
+            raise ValueError("seeds is empty: give at least one seed")
+
+
+class TrainState(NamedTuple):
+    """Everything that evolves in training, each leaf with a leading seed axis."""
+
+    params: list
+    net_state: dict
+    opt_state: tuple
+    key: jax.Array
+
+
+class DivergedError(FloatingPointError):
+    """Training produced a non-finite loss."""
+
+    def __init__(self, seed, epoch):
+        super().__init__(f"training diverged: non-finite loss for seed {seed} at epoch {epoch}")
+        self.seed, self.epoch = seed, epoch
+
+
+METRICS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
+
+
+def _cross_entropy(logits, y, weights):
+    ce = optax.softmax_cross_entropy_with_integer_labels(logits, y)
+    return jnp.sum(weights * ce) / jnp.sum(weights)
+
+
+def _loss_and_accuracy(logits, y, idx):
+    if idx.shape[0] == 0:
+        return jnp.nan, jnp.nan
+    lg, yy = logits[idx], y[idx]
+    loss = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(lg, yy))
+    return loss, jnp.mean(jnp.argmax(lg, axis=-1) == yy)
+
+
+class Trainer:
+    """Compiled training and evaluation of all seeds of one setting.
+
+    X: (n, d_in) inputs; y: (n,) int labels in 0..C-1 with C the output width;
+    train_idx / test_idx: index arrays into X; eval_idx: the inputs whose codes are
+    counted (default: all n, as the reference study).
+    """
+
+    def __init__(self, net, train, X, y, train_idx, test_idx=(), eval_idx=None):
+        X = np.asarray(X, np.float32)
+        y = np.asarray(y)
+        if X.ndim != 2 or X.shape[1] != net.widths[0]:
+            raise ValueError(f"inputs have shape {X.shape} but the network's input width is {net.widths[0]}")
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"labels have shape {y.shape}, expected ({X.shape[0]},)")
+        if y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= net.widths[-1]:
+            raise ValueError(f"labels must be integers in 0..{net.widths[-1] - 1} (the output width), got range {y.min()}..{y.max()}")
+        train_idx = np.asarray(train_idx, np.int64)
+        if train_idx.size == 0:
+            raise ValueError("train_idx is empty")
+        self.net, self.config = net, train
+        self.X, self.y = jnp.asarray(X), jnp.asarray(y, jnp.int32)
+        self.train_idx = jnp.asarray(train_idx)
+        self.test_idx = jnp.asarray(np.asarray(test_idx, np.int64))
+        self.eval_idx = None if eval_idx is None else jnp.asarray(np.asarray(eval_idx, np.int64))
+        self.optimizer = OPTIMIZERS[train.optimizer](train.learning_rate)
+        n = train_idx.size
+        self.batch = min(train.batch_size or n, n)
+        self.n_batches = -(-n // self.batch)
+        self.layer_widths = list(net.widths[1:])
+        self._step = jax.jit(jax.vmap(self._epoch_and_evaluate, in_axes=(0, None)))
+        self._init = jax.jit(jax.vmap(self._init_one))
+        self._values = jax.jit(jax.vmap(self._eval_values))
+
+    # -- pure per-seed functions, vmapped over seeds -------------------------
+    def _init_one(self, key):
+        params, net_state = networks.init(self.net, jax.random.fold_in(key, 0))
+        return TrainState(params, net_state, self.optimizer.init(params), key)
+
+    def _batches(self, key, epoch):
+        """(n_batches, batch) indices into X and weights; the last batch is padded with
+        zero-weight repeats of its own samples, so ranges see only real batch members."""
+        n, b = self.train_idx.shape[0], self.batch
+        perm = self.train_idx[jax.random.permutation(jax.random.fold_in(jax.random.fold_in(key, 1), epoch), n)]
+        pos = jnp.arange(self.n_batches * b).reshape(self.n_batches, b)
+        start = (jnp.arange(self.n_batches) * b)[:, None]
+        remaining = jnp.minimum(n - start, b)
+        safe = jnp.where(pos < n, pos, start + (pos - start) % remaining)
+        return perm[safe], (pos < n).astype(jnp.float32)
+
+    def _train_step(self, carry, batch):
+        params, net_state, opt_state = carry
+        idx, weights = batch
+
+        def loss_fn(p):
+            fwd = networks.apply(self.net, p, net_state, self.X[idx], training=True)
+            return _cross_entropy(fwd.logits, self.y[idx], weights), fwd.ranges
+
+        (loss, ranges), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        updates, opt_state = self.optimizer.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+        net_state = {"ranges": ranges, "steps": net_state["steps"] + 1}
+        return (params, net_state, opt_state), loss
+
+    def _evaluate(self, params, net_state):
+        fwd = networks.apply(self.net, params, net_state, self.X, training=False)
+        train = _loss_and_accuracy(fwd.logits, self.y, self.train_idx)
+        test = _loss_and_accuracy(fwd.logits, self.y, self.test_idx)
+        metrics = jnp.stack([train[0], train[1], test[0], test[1]]).astype(jnp.float32)
+        return fwd, metrics
+
+    def _epoch_and_evaluate(self, state, epoch):
+        idx, weights = self._batches(state.key, epoch)
+        carry = (state.params, state.net_state, state.opt_state)
+        (params, net_state, opt_state), _ = jax.lax.scan(self._train_step, carry, (idx, weights))
+        fwd, metrics = self._evaluate(params, net_state)
+        codes = None
+        if self.net.bits is not None:
+            codes = jnp.concatenate(fwd.codes, axis=1)
+            if self.eval_idx is not None:
+                codes = codes[self.eval_idx]
+        return TrainState(params, net_state, opt_state, state.key), metrics, codes
+
+    def _eval_values(self, state):
+        fwd = networks.apply(self.net, state.params, state.net_state, self.X, training=False)
+        values = fwd.values if self.eval_idx is None else tuple(v[self.eval_idx] for v in fwd.values)
+        return values
+
+    # -- public --------------------------------------------------------------
+    def init(self):
+        """Initial :class:`TrainState` of every seed (leading axis = seeds)."""
+        keys = jnp.stack([jax.random.PRNGKey(s) for s in self.config.seeds])
+        return self._init(keys)
+
+    def step(self, state, epoch):
+        """Train every seed one epoch (epoch numbers start at 1), then evaluate.
+
+        Returns ``(state, metrics, codes)``: metrics a dict of (S,) float arrays
+        (:data:`METRICS`); codes the (S, n_eval, D) integer codes of all layers side
+        by side (widths :attr:`layer_widths`), or ``None`` for a float network.
+        Raises :class:`DivergedError` on a non-finite loss.
+        """
+        state, metrics, codes = self._step(state, jnp.int32(epoch))
+        metrics = np.asarray(metrics)
+        bad = ~np.isfinite(metrics[:, 0])
+        if bad.any():
+            raise DivergedError(self.config.seeds[int(np.argmax(bad))], epoch)
+        out = {name: metrics[:, i] for i, name in enumerate(METRICS)}
+        return state, out, (None if codes is None else np.asarray(codes))
+
+    def activations(self, state):
+        """Per layer, the (S, n_eval, d_l) float32 values each layer passes on (dequantized)."""
+        return [np.asarray(v) for v in self._values(state)]
+
+
+def train(net, train_config, X, y, train_idx, test_idx=(), eval_idx=None, on_epoch=None, keep_codes=()):
+    """Train every seed for ``train_config.epochs`` epochs; a plain loop over :meth:`Trainer.step`.
+
+    on_epoch(epoch, codes, metrics) is called after each epoch (codes: (S, n_eval, D)).
+    keep_codes: epochs whose codes are copied and returned.
+    Returns ``(state, history, kept)``: history maps each metric to an (epochs, S) array.
+    """
+    trainer = Trainer(net, train_config, X, y, train_idx, test_idx, eval_idx)
+    state = trainer.init()
+    history = {m: [] for m in METRICS}
+    kept = {}
+    keep = set(keep_codes)
+    for epoch in range(1, train_config.epochs + 1):
+        state, metrics, codes = trainer.step(state, epoch)
+        for m in METRICS:
+            history[m].append(metrics[m])
+        if epoch in keep and codes is not None:
+            kept[epoch] = codes.copy()
+        if on_epoch is not None:
+            on_epoch(epoch, codes, metrics)
+    return state, {m: np.stack(v) for m, v in history.items()}, kept
