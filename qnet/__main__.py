@@ -1,0 +1,5 @@
+import sys
+
+from qnet.cli import main
+
+sys.exit(main())
