@@ -4,12 +4,12 @@ Every row of a ``(n, d)`` integer block is one joint symbol. ``row_ids`` gives e
 row a dense id in ``0..k-1`` such that two rows get the same id if and only if
 all their entries are equal. Three paths, all exact:
 
-1. rows whose entries fit, after subtracting each column's minimum, into one
-   64-bit word together are packed losslessly into a ``uint64`` key;
+1. rows of up to 64 entries are packed losslessly, raw entries side by side,
+   into ``uint64`` words; a row that fits in one word is a key;
 2. keys from a small key space (``< 4 n + 1024``) are counted with a direct
    lookup table, larger ones with an open-addressing hash table that stores
    and compares the full key;
-3. wider rows are hashed over their entries and every hash match is verified
+3. rows of several words, and wider rows, are hashed over their units and every hash match is verified
    entry by entry, so a collision can never merge two distinct rows.
 
 Entropies are plug-in entropies of the empirical distribution, in bits.
@@ -93,62 +93,37 @@ def dense_ids(keys, max_key):
 
 
 @_jit
-def _bit_length(r):
-    w = 0
-    while r > np.uint64(0):
-        r >>= _U1
-        w += 1
-    return w
+def _raw_words(block):
+    """Rows as uint64 words holding their raw entries side by side (lossless).
 
-
-@_jit
-def _pack_rows(block):
-    """Pack each row losslessly into one uint64 (column minimum removed, then bit fields).
-
-    Returns (keys, max_key, ok); ok is False when the rows need more than 64 bits.
-    Differences are taken modulo 2**64, which is exact for any int64 range.
+    An entry of b bits (the dtype's width) occupies b bits, 64 // b entries a word;
+    returns (n, ceil(d / (64 // b))) uint64. Equal rows, equal words; distinct rows, distinct words.
     """
     n, d = block.shape
-    lo = np.empty(d, np.int64)
-    hi = np.empty(d, np.int64)
-    for j in range(d):
-        lo[j] = np.int64(block[0, j])
-        hi[j] = lo[j]
-    for i in range(1, n):
-        for j in range(d):
-            v = np.int64(block[i, j])
-            if v < lo[j]:
-                lo[j] = v
-            elif v > hi[j]:
-                hi[j] = v
-    width = np.empty(d, np.int64)
-    total = 0
-    for j in range(d):
-        width[j] = _bit_length(np.uint64(hi[j]) - np.uint64(lo[j]))
-        total += width[j]
-    keys = np.zeros(n, np.uint64)
-    if total > 64:
-        return keys, np.uint64(0), False
+    bits = block.itemsize * 8
+    per_word = 64 // bits
+    n_words = (d + per_word - 1) // per_word
+    mask = ~np.uint64(0) if bits == 64 else (_U1 << np.uint64(bits)) - _U1
+    shift = np.uint64(bits % 64)
+    words = np.empty((n, n_words), np.uint64)
     for i in range(n):
-        key = np.uint64(0)
-        for j in range(d):
-            w = width[j]
-            if w == 64:
-                key = np.uint64(np.int64(block[i, j])) - np.uint64(lo[j])
-            elif w > 0:
-                key = (key << np.uint64(w)) | (np.uint64(np.int64(block[i, j])) - np.uint64(lo[j]))
-        keys[i] = key
-    if total == 64:
-        max_key = ~np.uint64(0)
-    else:
-        max_key = (_U1 << np.uint64(total)) - _U1
-    return keys, max_key, True
+        for w in range(n_words):
+            key = np.uint64(0)
+            for j in range(w * per_word, min(d, (w + 1) * per_word)):
+                key = (key << shift) | (np.uint64(np.int64(block[i, j])) & mask)
+            words[i, w] = key
+    return words
 
 
 @_jit
 def _step(h, x):
     h = (h ^ x) * _PRIME
     return h ^ (h >> np.uint64(29))
+
+
+@_jit
+def _rotl(x, r):
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
 
 
 @_jit
@@ -169,7 +144,9 @@ def _row_hash(block, i):
     while j < d:
         h0 = _step(h0, np.uint64(block[i, j]))
         j += 1
-    return _mix64(h0 ^ _mix64(h1 ^ _mix64(h2 ^ _mix64(h3))))
+    # lanes meet through rotations (a bijection of each lane given the others), then one mix
+    h = h0 ^ _rotl(h1, 16) ^ _rotl(h2, 32) ^ _rotl(h3, 48)
+    return _mix64(h)
 
 
 @_jit
@@ -214,12 +191,18 @@ def row_ids(block):
 
     block: (n, d) integer array, n >= 1, d >= 1, any memory layout.
     Returns (ids: (n,) int64 in 0..k-1, k: number of distinct rows).
+    Rows of up to 64 entries are first packed, raw, into uint64 words: one word
+    is a key, counted directly; several words, like wider rows, are hashed and verified.
     """
-    if block.shape[1] <= 64:
-        keys, max_key, ok = _pack_rows(block)
-        if ok:
-            return dense_ids(keys, max_key)
-    return _hashed_row_ids(block)
+    d = block.shape[1]
+    if d > 64:
+        return _hashed_row_ids(block)
+    words = _raw_words(block)
+    if words.shape[1] == 1:
+        bits = d * block.itemsize * 8
+        max_key = ~np.uint64(0) if bits >= 64 else (_U1 << np.uint64(bits)) - _U1
+        return dense_ids(words[:, 0], max_key)
+    return _hashed_row_ids(words)
 
 
 @_jit

@@ -17,6 +17,7 @@ import json
 import math
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,32 +192,48 @@ def run(config, run_dir, resume=False, progress=True, on_epoch=None, plot=True):
     row_of = {int(e): i for i, e in enumerate(records["epoch"])}
     bar = tqdm(range(start + 1, config.epochs + 1), initial=start, total=config.epochs,
                desc=f"{config.seeds} seeds", unit="epoch", disable=not progress, smoothing=0.05)
-    last_save, done = time.monotonic(), start
+    # Counting epoch e (Numba, GIL released) overlaps training epoch e + 1 (XLA).
+    counter = ThreadPoolExecutor(max_workers=1)
+    last = {"state": state, "epoch": start, "saved": time.monotonic()}
+
+    def finish(epoch, state_after, counting, metrics):
+        row = row_of.get(epoch)
+        if row is not None:
+            if counting is not None:
+                plane = counting.result()
+                records["I_XT"][:, row] = plane[..., 0]
+                records["I_TY"][:, row] = plane[..., 1]
+                records["H_T_given_Y"][:, row] = plane[..., 0] - plane[..., 1]
+            for m in training.METRICS:
+                records[m][:, row] = metrics[m]
+        last.update(state=state_after, epoch=epoch)
+        if on_epoch is not None:
+            on_epoch(epoch, records)
+        if time.monotonic() - last["saved"] >= config.checkpoint_seconds:
+            _checkpoint(run_dir, state_after, records, epoch)
+            last["saved"] = time.monotonic()
+
+    pending = None
     try:
         for epoch in bar:
             state, metrics, codes = trainer.step(state, epoch)
-            row = row_of.get(epoch)
-            if row is not None:
-                if codes is not None:
-                    plane = information.information_batch(codes, labels, layer_widths=trainer.layer_widths)
-                    records["I_XT"][:, row] = plane[..., 0]
-                    records["I_TY"][:, row] = plane[..., 1]
-                    records["H_T_given_Y"][:, row] = plane[..., 0] - plane[..., 1]
-                for m in training.METRICS:
-                    records[m][:, row] = metrics[m]
-                bar.set_postfix(acc=f"{np.mean(metrics['test_accuracy']):.3f}", refresh=False)
-            done = epoch
-            if on_epoch is not None:
-                on_epoch(epoch, records)
-            if time.monotonic() - last_save >= config.checkpoint_seconds:
-                _checkpoint(run_dir, state, records, epoch)
-                last_save = time.monotonic()
+            counting = None
+            if codes is not None and epoch in row_of:
+                counting = counter.submit(information.information_batch, codes, labels,
+                                          layer_widths=trainer.layer_widths)
+            if pending is not None:
+                finish(*pending)
+            pending = (epoch, state, counting, metrics)
+            bar.set_postfix(acc=f"{np.mean(metrics['test_accuracy']):.3f}", refresh=False)
+        if pending is not None:
+            finish(*pending)
     except KeyboardInterrupt:
-        _checkpoint(run_dir, state, records, done)
-        bar.close()
+        _checkpoint(run_dir, last["state"], records, last["epoch"])
         raise
-    bar.close()
-    _checkpoint(run_dir, state, records, done)
+    finally:
+        bar.close()
+        counter.shutdown(wait=True)
+    _checkpoint(run_dir, last["state"], records, last["epoch"])
     if plot:
         from qnet import plots
 
