@@ -3,6 +3,7 @@
     qnet run [--preset NAME] [--epochs N] [--seeds N] ... [--out DIR]
     qnet run --resume DIR
     qnet plot DIR
+    qnet estimators [RUN_DIR] [--probes N] [--bench-seeds N]
     qnet presets
 """
 
@@ -82,6 +83,20 @@ def _plot(args):
     return 0
 
 
+def _estimators(args):
+    from qnet import estimator_benchmark
+
+    if args.run_dir:
+        config = experiment.ExperimentConfig.from_json(json.loads((Path(args.run_dir) / "config.json").read_text()))
+    else:
+        config = _config_from_args(args)
+    out = Path(args.out or args.run_dir or Path("runs") / f"estimators-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+    estimator_benchmark.run_benchmark(config, out, probes=args.probes, seeds=args.bench_seeds, progress=not args.no_progress)
+    print((out / "estimators.md").read_text())
+    print(f"written: {out / 'estimators.csv'}, {out / 'estimators_plane.png'}")
+    return 0
+
+
 def _presets(args):
     for name in experiment.PRESETS:
         config = experiment.preset(name)
@@ -105,6 +120,16 @@ def build_parser():
     plot.add_argument("run_dir")
     plot.add_argument("--seeds", action="store_true", help="draw the individual seeds too")
     plot.set_defaults(func=_plot)
+    bench = sub.add_parser("estimators", help="benchmark binning/KDE/KSG estimators against the exact values")
+    bench.add_argument("run_dir", nargs="?", help="a run directory whose config is benchmarked (retrained)")
+    bench.add_argument("--preset", default="quick", choices=sorted(experiment.PRESETS))
+    bench.add_argument("--out", help="output directory (default: the run directory)")
+    bench.add_argument("--probes", type=int, default=8, help="number of probed epochs (log-spaced)")
+    bench.add_argument("--bench-seeds", type=int, default=2, help="seeds benchmarked")
+    bench.add_argument("--no-progress", action="store_true")
+    for name, spec in _OVERRIDES.items():
+        bench.add_argument("--" + name.replace("_", "-"), dest=name, **spec)
+    bench.set_defaults(func=_estimators)
     presets = sub.add_parser("presets", help="list the presets")
     presets.set_defaults(func=_presets)
     return parser

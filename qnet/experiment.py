@@ -143,6 +143,19 @@ def load_dataset(config):
     return datasets.load(config.dataset, **config.dataset_options)
 
 
+def setup(config):
+    """Load the data and build the :class:`~qnet.training.Trainer` of a config.
+
+    Returns ``(trainer, eval_labels)``: the labels of the inputs whose codes are counted.
+    """
+    ds = load_dataset(config)
+    train_idx, test_idx = ds.split(config.test_fraction, config.split_seed)
+    eval_idx = {"all": None, "train": train_idx, "test": test_idx}[config.eval_set]
+    net = config.network(ds.X.shape[1], ds.n_classes)
+    trainer = training.Trainer(net, config.training(), ds.X, ds.y, train_idx, test_idx, eval_idx)
+    return trainer, (ds.y if eval_idx is None else ds.y[eval_idx])
+
+
 def _checkpoint(run_dir, state, records, epoch):
     leaves = jax.tree_util.tree_leaves(state)
     io.save_npz(run_dir / "checkpoint.npz", epoch=np.int64(epoch), **{f"leaf{i}": np.asarray(x) for i, x in enumerate(leaves)})
@@ -169,12 +182,7 @@ def run(config, run_dir, resume=False, progress=True, on_epoch=None, plot=True):
         config = ExperimentConfig.from_json(json.loads((run_dir / "config.json").read_text()))
     elif (run_dir / "records.npz").exists():
         raise FileExistsError(f"{run_dir} already holds a run; resume it or choose another directory")
-    ds = load_dataset(config)
-    train_idx, test_idx = ds.split(config.test_fraction, config.split_seed)
-    eval_idx = {"all": None, "train": train_idx, "test": test_idx}[config.eval_set]
-    net = config.network(ds.X.shape[1], ds.n_classes)
-    trainer = training.Trainer(net, config.training(), ds.X, ds.y, train_idx, test_idx, eval_idx)
-    eval_labels = ds.y if eval_idx is None else ds.y[eval_idx]
+    trainer, eval_labels = setup(config)
     labels = information.encode_labels(eval_labels)
     h_y = information.entropy(eval_labels)
 

@@ -188,6 +188,12 @@ class Trainer:
         out = {name: metrics[:, i] for i, name in enumerate(METRICS)}
         return state, out, (None if codes is None else np.asarray(codes))
 
+    @property
+    def eval_inputs(self):
+        """(n_eval, d_in) inputs whose codes are counted."""
+        X = np.asarray(self.X)
+        return X if self.eval_idx is None else X[np.asarray(self.eval_idx)]
+
     def activations(self, state):
         """Per layer, the (S, n_eval, d_l) float32 values each layer passes on (dequantized)."""
         return [np.asarray(v) for v in self._values(state)]
