@@ -1,18 +1,20 @@
 """Exact counting of the distinct rows of an integer array.
 
 Every row of a ``(n, d)`` integer block is one joint symbol. ``row_ids`` gives each
-row a dense id in ``0..k-1`` such that two rows get the same id if and only if
-all their entries are equal. Three paths, all exact:
+row a dense id in ``0..k-1`` (numbered by first appearance) such that two rows get
+the same id if and only if all their entries are equal:
 
-1. rows of up to 64 entries are packed losslessly, raw entries side by side,
-   into ``uint64`` words; a row that fits in one word is a key;
-2. keys from a small key space (``< 4 n + 1024``) are counted with a direct
-   lookup table, larger ones with an open-addressing hash table that stores
-   and compares the full key;
-3. rows of several words, and wider rows, are hashed over their units and every hash match is verified
-   entry by entry, so a collision can never merge two distinct rows.
+1. rows of up to 64 entries are packed losslessly, raw entries side by side, into
+   ``uint64`` words (an int8 row of 8 entries is one word);
+2. a row of one word is its own key: keys from a small key space (``< 4 n + 1024``)
+   index a direct lookup table, others an open-addressing hash table;
+3. in the hash table every match of the hash is verified unit by unit (the key, the
+   packed words, or the entries of rows wider than 64), so a collision can never
+   merge two distinct rows.
 
-Entropies are plug-in entropies of the empirical distribution, in bits.
+Entropies are plug-in entropies of the empirical distribution, in bits. For an
+information-plane point the counts of (row, label) pairs are kept in a ``k x C``
+table, so H(T, Y) needs no second pass over the rows.
 """
 
 import numpy as np
@@ -42,6 +44,17 @@ def _mix64(x):
 
 
 @_jit
+def _rotl(x, r):
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+@_jit
+def _step(h, x):
+    h = (h ^ x) * _PRIME
+    return h ^ (h >> np.uint64(29))
+
+
+@_jit
 def _table_size(n):
     size = 16
     while size < 2 * n:
@@ -50,46 +63,100 @@ def _table_size(n):
 
 
 @_jit
+def _row_hash(units, i):
+    """Hash of row i over its units (four independent lanes hide multiply latency)."""
+    d = units.shape[1]
+    if d == 1:
+        return _mix64(np.uint64(units[i, 0]))
+    h0 = np.uint64(0x243F6A8885A308D3)
+    h1 = np.uint64(0x13198A2E03707344)
+    h2 = np.uint64(0xA4093822299F31D0)
+    h3 = np.uint64(0x082EFA98EC4E6C89)
+    j = 0
+    while j + 4 <= d:
+        h0 = _step(h0, np.uint64(units[i, j]))
+        h1 = _step(h1, np.uint64(units[i, j + 1]))
+        h2 = _step(h2, np.uint64(units[i, j + 2]))
+        h3 = _step(h3, np.uint64(units[i, j + 3]))
+        j += 4
+    while j < d:
+        h0 = _step(h0, np.uint64(units[i, j]))
+        j += 1
+    # lanes meet through rotations (a bijection of each lane given the others), then one mix
+    return _mix64(h0 ^ _rotl(h1, 16) ^ _rotl(h2, 32) ^ _rotl(h3, 48))
+
+
+@_jit
+def _rows_equal(units, a, b):
+    for j in range(units.shape[1]):
+        if units[a, j] != units[b, j]:
+            return False
+    return True
+
+
+@_jit
+def _hashed_row_ids(units):
+    """Dense row ids through a hash table whose every match is verified unit by unit."""
+    n = units.shape[0]
+    size = _table_size(n)
+    mask = np.uint64(size - 1)
+    slot_row = np.full(size, -1, np.int64)
+    slot_hash = np.empty(size, np.uint64)
+    ids = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        h = _row_hash(units, i)
+        slot = np.int64(h & mask)
+        while True:
+            r = slot_row[slot]
+            if r < 0:
+                slot_row[slot] = i
+                slot_hash[slot] = h
+                ids[i] = k
+                k += 1
+                break
+            if slot_hash[slot] == h and _rows_equal(units, r, i):
+                ids[i] = ids[r]
+                break
+            slot = (slot + 1) & (size - 1)
+    return ids, k
+
+
+@_jit
+def _lookup_ids(keys, space):
+    """Dense ids of small keys (all < space) through a direct lookup table."""
+    n = keys.shape[0]
+    lut = np.full(space, -1, np.int64)
+    ids = np.empty(n, np.int64)
+    k = 0
+    for i in range(n):
+        key = np.int64(keys[i])
+        v = lut[key]
+        if v < 0:
+            v = k
+            lut[key] = k
+            k += 1
+        ids[i] = v
+    return ids, k
+
+
+@_jit
 def dense_ids(keys, max_key):
-    """Dense ids of uint64 keys: equal keys, equal ids; ids are numbered by first appearance.
+    """Dense ids of uint64 keys: equal keys, equal ids; numbered by first appearance.
 
     keys: (n,) uint64; max_key: an upper bound on the keys (uint64).
     Returns (ids: (n,) int64, k: number of distinct keys).
     """
+    return _key_ids(keys.reshape(keys.shape[0], 1), max_key)
+
+
+@_jit
+def _key_ids(keys, max_key):
+    """dense_ids of one-word rows, keys: (n, 1) uint64."""
     n = keys.shape[0]
-    ids = np.empty(n, np.int64)
-    k = 0
     if max_key < np.uint64(4 * n + _SMALL_SPACE):
-        lut = np.full(np.int64(max_key) + 1, -1, np.int64)
-        for i in range(n):
-            key = np.int64(keys[i])
-            v = lut[key]
-            if v < 0:
-                v = k
-                lut[key] = k
-                k += 1
-            ids[i] = v
-        return ids, k
-    size = _table_size(n)
-    mask = np.uint64(size - 1)
-    slot_key = np.empty(size, np.uint64)
-    slot_id = np.full(size, -1, np.int64)
-    for i in range(n):
-        key = keys[i]
-        slot = np.int64(_mix64(key) & mask)
-        while True:
-            v = slot_id[slot]
-            if v < 0:
-                slot_key[slot] = key
-                slot_id[slot] = k
-                ids[i] = k
-                k += 1
-                break
-            if slot_key[slot] == key:
-                ids[i] = v
-                break
-            slot = (slot + 1) & (size - 1)
-    return ids, k
+        return _lookup_ids(keys[:, 0], np.int64(max_key) + 1)
+    return _hashed_row_ids(keys)
 
 
 @_jit
@@ -116,83 +183,11 @@ def _raw_words(block):
 
 
 @_jit
-def _step(h, x):
-    h = (h ^ x) * _PRIME
-    return h ^ (h >> np.uint64(29))
-
-
-@_jit
-def _rotl(x, r):
-    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
-
-
-@_jit
-def _row_hash(block, i):
-    """Hash of row i over its entries (four independent lanes hide multiply latency)."""
-    d = block.shape[1]
-    h0 = np.uint64(0x243F6A8885A308D3)
-    h1 = np.uint64(0x13198A2E03707344)
-    h2 = np.uint64(0xA4093822299F31D0)
-    h3 = np.uint64(0x082EFA98EC4E6C89)
-    j = 0
-    while j + 4 <= d:
-        h0 = _step(h0, np.uint64(block[i, j]))
-        h1 = _step(h1, np.uint64(block[i, j + 1]))
-        h2 = _step(h2, np.uint64(block[i, j + 2]))
-        h3 = _step(h3, np.uint64(block[i, j + 3]))
-        j += 4
-    while j < d:
-        h0 = _step(h0, np.uint64(block[i, j]))
-        j += 1
-    # lanes meet through rotations (a bijection of each lane given the others), then one mix
-    h = h0 ^ _rotl(h1, 16) ^ _rotl(h2, 32) ^ _rotl(h3, 48)
-    return _mix64(h)
-
-
-@_jit
-def _rows_equal(block, a, b):
-    for j in range(block.shape[1]):
-        if block[a, j] != block[b, j]:
-            return False
-    return True
-
-
-@_jit
-def _hashed_row_ids(block):
-    """Dense row ids through a hash table whose every match is verified entry by entry."""
-    n = block.shape[0]
-    size = _table_size(n)
-    mask = np.uint64(size - 1)
-    slot_row = np.full(size, -1, np.int64)
-    slot_hash = np.empty(size, np.uint64)
-    ids = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        h = _row_hash(block, i)
-        slot = np.int64(h & mask)
-        while True:
-            r = slot_row[slot]
-            if r < 0:
-                slot_row[slot] = i
-                slot_hash[slot] = h
-                ids[i] = k
-                k += 1
-                break
-            if slot_hash[slot] == h and _rows_equal(block, r, i):
-                ids[i] = ids[r]
-                break
-            slot = (slot + 1) & (size - 1)
-    return ids, k
-
-
-@_jit
 def row_ids(block):
     """Dense ids of the rows of a 2-D integer block; equal ids iff equal rows.
 
     block: (n, d) integer array, n >= 1, d >= 1, any memory layout.
     Returns (ids: (n,) int64 in 0..k-1, k: number of distinct rows).
-    Rows of up to 64 entries are first packed, raw, into uint64 words: one word
-    is a key, counted directly; several words, like wider rows, are hashed and verified.
     """
     d = block.shape[1]
     if d > 64:
@@ -201,17 +196,12 @@ def row_ids(block):
     if words.shape[1] == 1:
         bits = d * block.itemsize * 8
         max_key = ~np.uint64(0) if bits >= 64 else (_U1 << np.uint64(bits)) - _U1
-        return dense_ids(words[:, 0], max_key)
+        return _key_ids(words, max_key)
     return _hashed_row_ids(words)
 
 
 @_jit
-def entropy_of_ids(ids, k):
-    """Plug-in entropy (bits) of the empirical distribution of ids in 0..k-1."""
-    n = ids.shape[0]
-    counts = np.zeros(k, np.int64)
-    for i in range(n):
-        counts[ids[i]] += 1
+def _entropy_of_counts(counts, n):
     s = 0.0
     for c in counts:
         if c > 1:
@@ -221,12 +211,28 @@ def entropy_of_ids(ids, k):
 
 
 @_jit
-def _joint_ids(ids_a, ka, ids_b, kb):
+def entropy_of_ids(ids, k):
+    """Plug-in entropy (bits) of the empirical distribution of ids in 0..k-1."""
+    counts = np.zeros(k, np.int64)
+    for i in range(ids.shape[0]):
+        counts[ids[i]] += 1
+    return _entropy_of_counts(counts, ids.shape[0])
+
+
+@_jit
+def _joint_entropy_of_ids(ids_a, ka, ids_b, kb):
+    """H(A, B) in bits from two id arrays; a ka x kb count table when it is small, else hashing."""
     n = ids_a.shape[0]
+    if ka * kb <= 4 * n + _SMALL_SPACE:
+        counts = np.zeros(ka * kb, np.int64)
+        for i in range(n):
+            counts[ids_a[i] * kb + ids_b[i]] += 1
+        return _entropy_of_counts(counts, n)
     keys = np.empty(n, np.uint64)
     for i in range(n):
         keys[i] = np.uint64(ids_a[i]) * np.uint64(kb) + np.uint64(ids_b[i])
-    return dense_ids(keys, np.uint64(ka) * np.uint64(kb))
+    joint, kj = _hashed_row_ids(keys.reshape(n, 1))
+    return entropy_of_ids(joint, kj)
 
 
 @_jit
@@ -234,8 +240,7 @@ def pair_entropies(a, b):
     """(H(a), H(b), H(a, b)) in bits for two (n, d_a), (n, d_b) integer blocks."""
     ids_a, ka = row_ids(a)
     ids_b, kb = row_ids(b)
-    joint, kj = _joint_ids(ids_a, ka, ids_b, kb)
-    return entropy_of_ids(ids_a, ka), entropy_of_ids(ids_b, kb), entropy_of_ids(joint, kj)
+    return entropy_of_ids(ids_a, ka), entropy_of_ids(ids_b, kb), _joint_entropy_of_ids(ids_a, ka, ids_b, kb)
 
 
 @_jit
@@ -247,8 +252,7 @@ def layer_information_of_block(block, labels, n_classes, h_labels):
     """
     ids, k = row_ids(block)
     h_t = entropy_of_ids(ids, k)
-    joint, kj = _joint_ids(ids, k, labels, n_classes)
-    i_ty = h_t + h_labels - entropy_of_ids(joint, kj)
+    i_ty = h_t + h_labels - _joint_entropy_of_ids(ids, k, labels, n_classes)
     return h_t, (i_ty if i_ty > 0.0 else 0.0)
 
 
