@@ -10,9 +10,11 @@ from .counting import (
     entropy_of_ids,
     information_batch,
     information_batch_parallel,
+    information_of_ids,
+    joint_entropy_of_ids,
     layer_information_of_block,
-    pair_entropies,
     row_ids,
+    word_ids,
 )
 
 __all__ = [
@@ -20,7 +22,9 @@ __all__ = [
     "entropy_of_ids",
     "information_batch",
     "information_batch_parallel",
+    "information_of_ids",
+    "joint_entropy_of_ids",
     "layer_information_of_block",
-    "pair_entropies",
     "row_ids",
+    "word_ids",
 ]

@@ -183,6 +183,17 @@ def _raw_words(block):
 
 
 @_jit
+def word_ids(words, max_key):
+    """Dense ids of rows already packed losslessly into uint64 words (n, w).
+
+    max_key bounds the keys when w == 1 (a small bound allows a direct table).
+    """
+    if words.shape[1] == 1:
+        return _key_ids(words, max_key)
+    return _hashed_row_ids(words)
+
+
+@_jit
 def row_ids(block):
     """Dense ids of the rows of a 2-D integer block; equal ids iff equal rows.
 
@@ -192,12 +203,9 @@ def row_ids(block):
     d = block.shape[1]
     if d > 64:
         return _hashed_row_ids(block)
-    words = _raw_words(block)
-    if words.shape[1] == 1:
-        bits = d * block.itemsize * 8
-        max_key = ~np.uint64(0) if bits >= 64 else (_U1 << np.uint64(bits)) - _U1
-        return _key_ids(words, max_key)
-    return _hashed_row_ids(words)
+    bits = d * block.itemsize * 8
+    max_key = ~np.uint64(0) if bits >= 64 else (_U1 << np.uint64(bits)) - _U1
+    return word_ids(_raw_words(block), max_key)
 
 
 @_jit
@@ -220,7 +228,7 @@ def entropy_of_ids(ids, k):
 
 
 @_jit
-def _joint_entropy_of_ids(ids_a, ka, ids_b, kb):
+def joint_entropy_of_ids(ids_a, ka, ids_b, kb):
     """H(A, B) in bits from two id arrays; a ka x kb count table when it is small, else hashing."""
     n = ids_a.shape[0]
     if ka * kb <= 4 * n + _SMALL_SPACE:
@@ -236,14 +244,6 @@ def _joint_entropy_of_ids(ids_a, ka, ids_b, kb):
 
 
 @_jit
-def pair_entropies(a, b):
-    """(H(a), H(b), H(a, b)) in bits for two (n, d_a), (n, d_b) integer blocks."""
-    ids_a, ka = row_ids(a)
-    ids_b, kb = row_ids(b)
-    return entropy_of_ids(ids_a, ka), entropy_of_ids(ids_b, kb), _joint_entropy_of_ids(ids_a, ka, ids_b, kb)
-
-
-@_jit
 def layer_information_of_block(block, labels, n_classes, h_labels):
     """(I(X;T), I(T;Y)) in bits for a deterministic layer T given by its codes.
 
@@ -251,8 +251,14 @@ def layer_information_of_block(block, labels, n_classes, h_labels):
     h_labels: H(Y) in bits. I(X;T) = H(T); I(T;Y) = H(T) + H(Y) - H(T, Y).
     """
     ids, k = row_ids(block)
+    return information_of_ids(ids, k, labels, n_classes, h_labels)
+
+
+@_jit
+def information_of_ids(ids, k, labels, n_classes, h_labels):
+    """(H(T), I(T;Y)) in bits from row ids of T (0..k-1) and label ids (0..n_classes-1)."""
     h_t = entropy_of_ids(ids, k)
-    i_ty = h_t + h_labels - _joint_entropy_of_ids(ids, k, labels, n_classes)
+    i_ty = h_t + h_labels - joint_entropy_of_ids(ids, k, labels, n_classes)
     return h_t, (i_ty if i_ty > 0.0 else 0.0)
 
 

@@ -51,6 +51,14 @@ def as_labels(labels, n, name="labels"):
         raise ValueError(f"{name} is empty")
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} has {arr.shape[0]} entries but the codes have {n} samples")
+    if arr.dtype.kind in "iub":
+        # integers in a small range: an order-preserving lookup table, O(n) (np.unique sorts)
+        values = arr.astype(np.int64)
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 4 * len(values) + 1024:
+            present = np.bincount(values - lo) > 0
+            lookup = np.cumsum(present) - 1
+            return lookup[values - lo].astype(np.int64), int(present.sum())
     classes, ids = np.unique(arr, return_inverse=True)
     return ids.astype(np.int64).reshape(-1), len(classes)
 

@@ -123,12 +123,15 @@ def markdown_table(rows, exact):
     n_traj = exact.shape[0] * exact.shape[2]
     real = int(np.sum(_compresses(exact[..., 0])))
     head = ("| estimator | MAE I(X;T) | max err I(X;T) | MAE I(T;Y) | max err I(T;Y) | false compression | "
-            "missed compression | DPI violations | float net: DPI violations | float net: compressing |")
+            "missed compression | DPI violations | float net: DPI violations | float net: compressing | "
+            "MAE I(X;T) by layer |")
     lines = [f"Exact: {real} of {n_traj} (seed, layer) trajectories compress by > {COMPRESSION_BITS} bits. "
              "Errors in bits against the exact values of the quantized net.", "", head,
-             "|" + "---|" * 10]
+             "|" + "---|" * 11]
     for r in rows:
-        lines.append("| " + " | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in _COLUMNS) + " |")
+        cells = [f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in _COLUMNS]
+        cells.append(" / ".join(f"{v:.2f}" for v in r["mae_I_XT_per_layer"]))
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

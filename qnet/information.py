@@ -11,28 +11,45 @@ flattened); ``labels`` is ``(n,)`` integers, bools or strings. Results are in bi
 (``base=2``); pass ``base=np.e`` for nats.
 """
 
+import sys
+
 import numpy as np
 
 from qnet import kernels
 from qnet._checks import as_codes, as_labels, check_same_length, log2_of_base
 
 _WORD = np.dtype(np.uint32)
+_LITTLE = sys.byteorder == "little"
 
 
-def _for_hashing(codes):
-    """A zero-copy uint32 view of wide C-contiguous rows (fewer, wider hash units).
+def _row_ids(codes):
+    """Dense row ids ``(ids, k)`` of validated (n, d) C-contiguous codes.
 
-    Two rows are equal iff their bytes are equal (integers of one dtype), so the
-    view counts the same symbols; only rows too wide to pack (d > 64) use it.
+    Rows are equal iff their bytes are equal (integers of one dtype), so byte views
+    count the same symbols: rows of up to 64 entries are zero-padded to whole 8-byte
+    words and viewed as uint64 (the kernel hashes and verifies words); wider rows
+    are viewed as uint32 units where their length allows.
     """
     n, d = codes.shape
-    if d > 64 and (d * codes.itemsize) % _WORD.itemsize == 0:
-        return codes.view(_WORD)
-    return codes
+    row_bytes = d * codes.itemsize
+    if d > 64:
+        if row_bytes % _WORD.itemsize == 0:
+            codes = codes.view(_WORD)
+        return kernels.row_ids(codes)
+    n_words = -(-row_bytes // 8)
+    if row_bytes == 8 * n_words:
+        words = codes.view(np.uint64)
+    else:
+        padded = np.zeros((n, 8 * n_words), np.uint8)
+        padded[:, :row_bytes] = codes.view(np.uint8)
+        words = padded.view(np.uint64)
+    # on a little-endian machine the zero padding is the high bytes of a one-word key
+    max_key = (1 << (8 * row_bytes)) - 1 if _LITTLE and row_bytes < 8 else (1 << 64) - 1
+    return kernels.word_ids(words, np.uint64(max_key))
 
 
 def _ids(codes, name):
-    return kernels.row_ids(_for_hashing(as_codes(codes, name)))
+    return _row_ids(as_codes(codes, name))
 
 
 def entropy(codes, base=2):
@@ -51,8 +68,10 @@ def _pair(a, b, base):
     a = as_codes(a, "a")
     b = as_codes(b, "b")
     check_same_length(a, b, "a", "b")
-    h_a, h_b, h_ab = kernels.pair_entropies(_for_hashing(a), _for_hashing(b))
-    return h_a / scale, h_b / scale, h_ab / scale
+    ids_a, ka = _row_ids(a)
+    ids_b, kb = _row_ids(b)
+    h_a, h_b = kernels.entropy_of_ids(ids_a, ka), kernels.entropy_of_ids(ids_b, kb)
+    return h_a / scale, h_b / scale, kernels.joint_entropy_of_ids(ids_a, ka, ids_b, kb) / scale
 
 
 def joint_entropy(a, b, base=2):
@@ -87,7 +106,8 @@ def layer_information(codes, labels, base=2):
     codes = as_codes(codes, "codes")
     ids, n_classes = as_labels(labels, codes.shape[0])
     h_y = kernels.entropy_of_ids(ids, n_classes)
-    i_xt, i_ty = kernels.layer_information_of_block(_for_hashing(codes), ids, n_classes, h_y)
+    row_ids, k = _row_ids(codes)
+    i_xt, i_ty = kernels.information_of_ids(row_ids, k, ids, n_classes, h_y)
     return i_xt / scale, i_ty / scale
 
 
