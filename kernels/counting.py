@@ -64,11 +64,14 @@ def _table_size(n):
 
 @_jit
 def _row_hash(units, i):
-    """Hash of row i over its units (four independent lanes hide multiply latency)."""
+    """Hash of row i over its units. Short rows use one chain (rows overlap in the
+    pipeline); long rows four independent lanes, which hide the multiply latency."""
     d = units.shape[1]
-    if d == 1:
-        return _mix64(np.uint64(units[i, 0]))
     h0 = np.uint64(0x243F6A8885A308D3)
+    if d < 16:
+        for j in range(d):
+            h0 = _step(h0, np.uint64(units[i, j]))
+        return _mix64(h0)
     h1 = np.uint64(0x13198A2E03707344)
     h2 = np.uint64(0xA4093822299F31D0)
     h3 = np.uint64(0x082EFA98EC4E6C89)
@@ -174,10 +177,18 @@ def _raw_words(block):
     shift = np.uint64(bits % 64)
     words = np.empty((n, n_words), np.uint64)
     for i in range(n):
-        for w in range(n_words):
-            key = np.uint64(0)
-            for j in range(w * per_word, min(d, (w + 1) * per_word)):
-                key = (key << shift) | (np.uint64(np.int64(block[i, j])) & mask)
+        key = np.uint64(0)
+        w = 0
+        filled = 0
+        for j in range(d):
+            key = (key << shift) | (np.uint64(np.int64(block[i, j])) & mask)
+            filled += 1
+            if filled == per_word:
+                words[i, w] = key
+                w += 1
+                filled = 0
+                key = np.uint64(0)
+        if filled > 0:
             words[i, w] = key
     return words
 
