@@ -223,10 +223,20 @@ def row_ids(block):
 
 @_jit
 def _entropy_of_counts(counts, n):
-    s = 0.0
+    """H = log2 n - (1/n) sum_c c log2 c, summed over a histogram of the counts.
+
+    Summing by count value (in increasing order) makes the result depend only on the
+    multiset of counts, not on how symbols are numbered: two partitions with the same
+    counts give bit-identical entropies, so e.g. H(T2 | T1) is exactly 0 when T2 is a
+    function of T1.
+    """
+    histogram = np.zeros(n + 1, np.int64)
     for c in counts:
-        if c > 1:
-            s += c * np.log2(c)
+        histogram[c] += 1
+    s = 0.0
+    for c in range(2, n + 1):
+        if histogram[c] > 0:
+            s += histogram[c] * (c * np.log2(c))
     h = np.log2(n) - s / n
     return h if h > 0.0 else 0.0
 

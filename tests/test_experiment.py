@@ -86,7 +86,8 @@ def test_sigterm_checkpoints_and_resume_completes(tmp_path):
         "    if e == 3: os.kill(os.getpid(), signal.SIGTERM)\n"
         f"experiment.run(qnet.preset('quick', epochs=5, seeds=1), {str(out)!r}, progress=False, plot=False, on_epoch=kill)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    # run outside the source tree, so that the installed package is imported
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr
     assert int(qnet.load_records(out)["completed"]) in (2, 3)
     assert cli.main(["run", "--resume", str(out), "--no-progress"]) == 0
