@@ -47,19 +47,22 @@ for ax, (name, rec) in zip(axes, records.items()):
 fig.tight_layout()
 
 # %% [markdown]
-# ## What the exact planes show (and what the paper reported)
+# ## What the exact planes show
 #
-# - **Fitting in every layer**: early in training every layer's I(T;Y) rises towards H(Y) = 0.999 bits.
-# - **No compression in the wide tanh hidden layers**: with 8-bit codes the first hidden layers keep
-#   all 4096 inputs apart, so I(X;T) = log2 4096 = 12 bits throughout — the exact value, not an
-#   estimator artefact.
-# - **Compression in the output layer**: the softmax output's I(X;T) falls late in training while its
-#   I(T;Y) stays high, for tanh and ReLU alike.
-# - **Hidden-layer compression depends on the activation**: the narrow tanh layers (widths 4 and 3)
-#   lose I(X;T) as units saturate, the ReLU net's do much less.
+# Measured with this code (tanh: 50 seeds, 8000 epochs; ReLU: 2 seeds at 6 log-spaced epochs from
+# `qnet estimators --preset syn-relu-8`), means over seeds, in bits:
 #
-# These are the findings of Lorenzen, Igel & Nielsen (2022, Fig. 2/3); the run in this repository's
-# README reproduces them (see its figure).
+# - **Fitting in every layer**: the output layer's I(T;Y) rises from 0.04 (tanh) / 0.01 (ReLU)
+#   to 0.97 / 0.90 bits; H(Y) = 0.999 bits.
+# - **Compression in the output layer**, both activations: tanh 7.39 bits at its peak (epoch 124)
+#   down to 2.10 at epoch 8000; ReLU 6.0 (epoch 220) down to 2.4.
+# - **Hidden layers depend on the activation**: the wide tanh layers keep all 4096 inputs apart
+#   (I(X;T) = 12 bits exactly, throughout), and only the last hidden layer (width 3) compresses,
+#   from 11.98 to 8.52 bits. The ReLU net's hidden layers lose information from the first epoch
+#   (its width-3 layer starts at 8.9 bits), rise, and compress less (9.7 to 7.9 bits).
+#
+# The same qualitative picture as Lorenzen, Igel & Nielsen (2022): fitting everywhere, compression
+# in the output layer, hidden-layer compression only in some layers and depending on the activation.
 
 # %%
 for name, rec in records.items():
