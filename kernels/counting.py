@@ -230,11 +230,15 @@ def _entropy_of_counts(counts, n):
     counts give bit-identical entropies, so e.g. H(T2 | T1) is exactly 0 when T2 is a
     function of T1.
     """
-    histogram = np.zeros(n + 1, np.int64)
+    largest = 0
+    for c in counts:
+        if c > largest:
+            largest = c
+    histogram = np.zeros(largest + 1, np.int64)
     for c in counts:
         histogram[c] += 1
     s = 0.0
-    for c in range(2, n + 1):
+    for c in range(2, largest + 1):
         if histogram[c] > 0:
             s += histogram[c] * (c * np.log2(c))
     h = np.log2(n) - s / n

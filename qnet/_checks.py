@@ -37,10 +37,12 @@ def as_codes(codes, name="codes"):
     return np.ascontiguousarray(arr)
 
 
-def as_labels(labels, n, name="labels"):
+def as_labels(labels, n, name="labels", ordered=False):
     """Encode labels (integers, bools or strings) as ids ``0..K-1``.
 
     Returns ``(ids: (n,) int64, n_classes)``; ``n`` is the number of samples expected.
+    ordered: ids follow the sorted order of the label values (class c of a dataset keeps
+    its place); otherwise integer labels are numbered by first appearance, in one pass.
     """
     arr = np.asarray(labels)
     if arr.dtype.kind not in "iubUS":
@@ -51,14 +53,16 @@ def as_labels(labels, n, name="labels"):
         raise ValueError(f"{name} is empty")
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} has {arr.shape[0]} entries but the codes have {n} samples")
-    if arr.dtype.kind in "iub":
-        # integers in a small range: an order-preserving lookup table, O(n) (np.unique sorts)
-        values = arr.astype(np.int64)
+    if arr.dtype.kind in "iub" and not ordered:
+        # integers: numbered by first appearance in one pass (np.unique sorts); any
+        # injective numbering gives the same information quantities
+        from qnet import kernels
+
+        values = arr.astype(np.int64, copy=False)
         lo, hi = int(values.min()), int(values.max())
-        if hi - lo < 4 * len(values) + 1024:
-            present = np.bincount(values - lo) > 0
-            lookup = np.cumsum(present) - 1
-            return lookup[values - lo].astype(np.int64), int(present.sum())
+        keys = np.ascontiguousarray((values - np.int64(lo)).view(np.uint64))  # wraps mod 2**64: injective
+        ids, n_classes = kernels.dense_ids(keys, np.uint64(hi - lo))
+        return ids, int(n_classes)
     classes, ids = np.unique(arr, return_inverse=True)
     return ids.astype(np.int64).reshape(-1), len(classes)
 

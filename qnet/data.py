@@ -65,7 +65,7 @@ def stratified_split(y, test_fraction=0.2, seed=0):
     """
     if not 0.0 <= test_fraction < 1.0:
         raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
-    ids, n_classes = as_labels(y, None)
+    ids, n_classes = as_labels(y, None, ordered=True)
     rng = np.random.default_rng(seed)
     test = []
     for c in range(n_classes):
@@ -86,7 +86,7 @@ def from_arrays(X, y, name="arrays"):
     X = X.reshape(X.shape[0], -1).astype(np.float32)
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinite values")
-    ids, n_classes = as_labels(y, X.shape[0], "y")
+    ids, n_classes = as_labels(y, X.shape[0], "y", ordered=True)
     return Dataset(name, X, ids, n_classes)
 
 
