@@ -30,11 +30,25 @@ def as_codes(codes, name="codes"):
     arr = arr.reshape(arr.shape[0], -1) if arr.ndim != 2 else arr
     if arr.shape[1] == 0:
         raise ValueError(f"{name} has no columns: each sample needs at least one code")
-    if kind == "b":
-        arr = arr.view(np.uint8)
-    elif arr.dtype == np.uint64:
-        arr = np.ascontiguousarray(arr).view(np.int64)
-    return np.ascontiguousarray(arr)
+    return np.ascontiguousarray(_injective_dtype(arr))
+
+
+def _injective_dtype(arr):
+    """bool as uint8, uint64 as int64 (bit-for-bit views, so equal codes stay equal and
+    distinct codes distinct); every other integer dtype as it is."""
+    if arr.dtype.kind == "b":
+        return arr.view(np.uint8)
+    if arr.dtype == np.uint64:
+        return arr.view(np.int64)
+    return arr
+
+
+def as_code_stack(stack, name):
+    """Validate a ``(S, n, d)`` stack of codes (each seed's ``(n, d)`` block as :func:`as_codes`
+    would) and give it the same dtype treatment; the array is not copied."""
+    stack = np.asarray(stack)
+    as_codes(stack[0], name)
+    return _injective_dtype(stack)
 
 
 def as_labels(labels, n, name="labels", ordered=False):

@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 from qnet import kernels
-from qnet._checks import as_codes, as_labels, check_same_length, log2_of_base
+from qnet._checks import as_code_stack, as_codes, as_labels, check_same_length, log2_of_base
 
 _WORD = np.dtype(np.uint32)
 _LITTLE = sys.byteorder == "little"
@@ -124,10 +124,7 @@ def _stack_layers(layers):
             arr = arr[None]
         if arr.ndim != 3:
             raise ValueError(f"layers[{i}] must have shape (S, n, d) or (n, d), got {arr.shape}")
-        as_codes(arr[0], f"layers[{i}]")  # dtype, emptiness
-        if arr.dtype.kind == "b":
-            arr = arr.view(np.uint8)
-        blocks.append(arr)
+        blocks.append(as_code_stack(arr, f"layers[{i}]"))
     shape0 = blocks[0].shape[:2]
     for i, block in enumerate(blocks):
         if block.shape[:2] != shape0:
@@ -158,13 +155,10 @@ def information_batch(layers, labels, base=2, layer_widths=None, parallel=False)
         codes = np.asarray(layers)
         if codes.ndim != 3:
             raise ValueError(f"layers must have shape (S, n, D) when layer_widths is given, got {codes.shape}")
-        as_codes(codes[0], "layers")
+        codes = np.ascontiguousarray(as_code_stack(codes, "layers"))
         widths = [int(w) for w in layer_widths]
         if any(w < 1 for w in widths) or sum(widths) != codes.shape[2]:
             raise ValueError(f"layer_widths {widths} must be positive and sum to the {codes.shape[2]} columns of layers")
-        if codes.dtype.kind == "b":
-            codes = codes.view(np.uint8)
-        codes = np.ascontiguousarray(codes)
     if isinstance(labels, tuple) and len(labels) == 2:
         ids, n_classes = labels
         ids = np.asarray(ids)
@@ -172,8 +166,6 @@ def information_batch(layers, labels, base=2, layer_widths=None, parallel=False)
             raise ValueError("pre-encoded labels must be (int64 ids of length n, n_classes) from encode_labels")
     else:
         ids, n_classes = as_labels(labels, codes.shape[1])
-    if codes.dtype == np.uint64:
-        codes = codes.view(np.int64)
     bounds = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
     h_y = kernels.entropy_of_ids(ids, n_classes)
     out = np.empty((codes.shape[0], len(widths), 2))
