@@ -85,11 +85,16 @@ def main():
     seeds = 50
     codes = rng.integers(0, 256, (seeds, 4096, sum(widths))).astype(np.uint8)
     codes[:, :, 6:] //= 16  # deeper layers carry fewer distinct rows, as in a trained net
+    # the trainer's layout: (S, n, D) view of a feature-major (S, D, n) array
+    feature_major = np.ascontiguousarray(codes.transpose(0, 2, 1)).transpose(0, 2, 1)
     labels = qnet.encode_labels(rng.integers(0, 2, 4096))
-    for parallel in (False, True):
-        t = best_time(lambda: qnet.information_batch(codes, labels, layer_widths=widths, parallel=parallel), max(3, reps // 20))
-        print(f"batched, {seeds} seeds x {len(widths)} layers, parallel={parallel}: {t * 1e3:.1f} ms per call = "
-              f"{seeds * len(widths) / t:,.0f} layer computations / s")
+    reference = qnet.information_batch(codes, labels, layer_widths=widths)
+    for layout, stack in [("row-major", codes), ("feature-major (trainer)", feature_major)]:
+        for parallel in (False, True):
+            assert np.array_equal(qnet.information_batch(stack, labels, layer_widths=widths, parallel=parallel), reference)
+            t = best_time(lambda: qnet.information_batch(stack, labels, layer_widths=widths, parallel=parallel), max(5, reps // 10))
+            print(f"batched, {seeds} seeds x {len(widths)} layers, {layout}, parallel={parallel}: {t * 1e3:.1f} ms "
+                  f"per call = {seeds * len(widths) / t:,.0f} layer computations / s")
 
 
 if __name__ == "__main__":

@@ -11,10 +11,10 @@ from .counting import (
     information_batch,
     information_batch_parallel,
     information_of_ids,
+    integer_ids,
     joint_entropy_of_ids,
     layer_information_of_block,
     row_ids,
-    word_ids,
 )
 
 __all__ = [
@@ -23,8 +23,8 @@ __all__ = [
     "information_batch",
     "information_batch_parallel",
     "information_of_ids",
+    "integer_ids",
     "joint_entropy_of_ids",
     "layer_information_of_block",
     "row_ids",
-    "word_ids",
 ]

@@ -1,20 +1,22 @@
 """Exact counting of the distinct rows of an integer array.
 
-Every row of a ``(n, d)`` integer block is one joint symbol. ``row_ids`` gives each
-row a dense id in ``0..k-1`` (numbered by first appearance) such that two rows get
-the same id if and only if all their entries are equal:
+Every row of a ``(n, d)`` integer block is one joint symbol. Two rows are the same
+symbol if and only if all their entries are equal:
 
-1. rows of up to 64 entries are packed losslessly, raw entries side by side, into
-   ``uint64`` words (an int8 row of 8 entries is one word);
-2. a row of one word is its own key: keys from a small key space (``< 4 n + 1024``)
-   index a direct lookup table, others an open-addressing hash table;
-3. in the hash table every match of the hash is verified unit by unit (the key, the
-   packed words, or the entries of rows wider than 64), so a collision can never
-   merge two distinct rows.
+1. rows of up to 64 bytes are packed losslessly, raw entries side by side, into
+   ``uint64`` words (an int8 row of 8 entries is one word), column by column, so
+   the feature-major codes the trainer produces are read in order;
+2. a one-word key from a small key space (``< 4 n + 1024``) indexes a direct
+   lookup table; other rows go through an open-addressing hash table (at most a
+   quarter full) in which a slot matches only if the key (one word) or the hash and
+   then every packed word (longer rows) are equal; rows wider than 64 bytes are
+   hashed and compared entry by entry. A hash collision can never merge two
+   distinct rows.
 
-Entropies are plug-in entropies of the empirical distribution, in bits. For an
-information-plane point the counts of (row, label) pairs are kept in a ``k x C``
-table, so H(T, Y) needs no second pass over the rows.
+For an information-plane point one pass over the rows fills a (symbol, label)
+count table; H(T) and H(T, Y) come from it (no second pass, no id array). Entropies
+are plug-in entropies of the empirical distribution, in bits, summed over the
+histogram of the counts so that relabelling symbols gives bit-identical results.
 """
 
 import numpy as np
@@ -59,7 +61,7 @@ def _step(h, x):
 @_jit
 def _table_size(n):
     size = 16
-    while size < 2 * n:
+    while size < 4 * n:
         size *= 2
     return size
 
@@ -156,6 +158,28 @@ def dense_ids(keys, max_key):
 
 
 @_jit
+def integer_ids(values):
+    """Dense ids of integers: equal values, equal ids; numbered by first appearance.
+
+    values: (n,) integer array, n >= 1 (uint64 is read as int64: injective).
+    Returns (ids: (n,) int64, k: number of distinct values).
+    """
+    n = values.shape[0]
+    lo = np.int64(values[0])
+    hi = lo
+    for i in range(n):
+        v = np.int64(values[i])
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+    keys = np.empty(n, np.uint64)
+    for i in range(n):
+        keys[i] = np.uint64(np.int64(values[i]) - lo)  # wraps mod 2**64: injective
+    return dense_ids(keys, np.uint64(hi - lo))
+
+
+@_jit
 def _key_ids(keys, max_key):
     """dense_ids of one-word rows, keys: (n, 1) uint64."""
     n = keys.shape[0]
@@ -164,46 +188,161 @@ def _key_ids(keys, max_key):
     return _hashed_row_ids(keys)
 
 
-@_jit
-def _raw_words(block):
-    """Rows as uint64 words holding their raw entries side by side (lossless).
+_MAX_PACKED_WORDS = 8  # rows of up to 64 bytes are packed into words; wider rows hash their units
 
-    An entry of b bits (the dtype's width) occupies b bits, 64 // b entries a word;
-    returns (n, ceil(d / (64 // b))) uint64. Equal rows, equal words; distinct rows, distinct words.
+
+@_jit
+def _packed_words(block):
+    """The rows of block as uint64 words holding their raw entries side by side (lossless).
+
+    block: (n, d) integer array, any memory layout. An entry of b bits (the dtype's
+    width) takes b bits, ``64 // b`` entries a word. Returns ``(n_words, n)`` uint64:
+    ``words[:, i]`` is row i. Equal rows, equal words; distinct rows, distinct words.
+    Filled column by column, so a feature-major block (rows strided, columns
+    contiguous) is read in order and the loops vectorise.
     """
     n, d = block.shape
     bits = block.itemsize * 8
     per_word = 64 // bits
     n_words = (d + per_word - 1) // per_word
     mask = ~np.uint64(0) if bits == 64 else (_U1 << np.uint64(bits)) - _U1
-    shift = np.uint64(bits % 64)
-    words = np.empty((n, n_words), np.uint64)
-    for i in range(n):
-        key = np.uint64(0)
-        w = 0
-        filled = 0
-        for j in range(d):
-            key = (key << shift) | (np.uint64(np.int64(block[i, j])) & mask)
-            filled += 1
-            if filled == per_word:
-                words[i, w] = key
-                w += 1
-                filled = 0
-                key = np.uint64(0)
-        if filled > 0:
-            words[i, w] = key
+    words = np.zeros((n_words, n), np.uint64)
+    for j in range(d):
+        w = j // per_word
+        shift = np.uint64((j % per_word) * bits)
+        for i in range(n):
+            words[w, i] |= (np.uint64(np.int64(block[i, j])) & mask) << shift
     return words
 
 
 @_jit
-def word_ids(words, max_key):
-    """Dense ids of rows already packed losslessly into uint64 words (n, w).
+def _word_hashes(words):
+    """(n,) uint64 hashes of the packed rows (columns of words)."""
+    n_words, n = words.shape
+    hashes = np.empty(n, np.uint64)
+    for i in range(n):
+        hashes[i] = _step(np.uint64(0x243F6A8885A308D3), words[0, i])
+    for w in range(1, n_words):
+        for i in range(n):
+            hashes[i] = _step(hashes[i], words[w, i])
+    for i in range(n):
+        hashes[i] = _mix64(hashes[i])
+    return hashes
 
-    max_key bounds the keys when w == 1 (a small bound allows a direct table).
+
+@_inline
+def _same_words(words, a, b):
+    for w in range(words.shape[0]):
+        if words[w, a] != words[w, b]:
+            return False
+    return True
+
+
+@_jit
+def _tabulate(block, labels, n_classes, ids):
+    """Count the distinct rows of a block in one pass, with their labels.
+
+    block: (n, d) integer array (any memory layout) whose rows fit in
+    ``_MAX_PACKED_WORDS`` words; labels: (n,) int64 in 0..n_classes-1 (pass zeros
+    and n_classes=1 to count rows only); ids: (n,) int64 filled with dense row ids
+    (numbered by first appearance), or empty to skip them.
+    Returns ``(joint, k)``: k distinct rows; ``joint[v * n_classes + c]`` the
+    number of rows equal to row-symbol v with label c (v < k).
+
+    Rows are packed losslessly into words. A one-word key from a small key space
+    indexes a direct table; other rows go through an open-addressing hash table in
+    which a slot matches only if every packed word is equal, so a hash collision can
+    never merge distinct rows.
     """
-    if words.shape[1] == 1:
-        return _key_ids(words, max_key)
-    return _hashed_row_ids(words)
+    n, d = block.shape
+    with_ids = ids.shape[0] == n
+    words = _packed_words(block)
+    n_words = words.shape[0]
+    joint = np.empty(n * n_classes, np.int32)
+    k = 0
+    key_bits = d * block.itemsize * 8
+    if key_bits <= 62 and (1 << key_bits) <= 4 * n + _SMALL_SPACE:
+        lut = np.full(1 << key_bits, -1, np.int64)
+        for i in range(n):
+            key = words[0, i]
+            v = lut[key]
+            if v < 0:
+                v = k
+                lut[key] = k
+                for c in range(n_classes):
+                    joint[k * n_classes + c] = 0
+                k += 1
+            joint[v * n_classes + labels[i]] += 1
+            if with_ids:
+                ids[i] = v
+        return joint, k
+    # slot_key: a one-word row's key itself, or the hash of a longer row (whose words
+    # are then compared with those of the symbol's first row)
+    one_word = n_words == 1
+    hashes = words[0] if one_word else _word_hashes(words)
+    size = _table_size(n)
+    slot_mask = np.uint64(size - 1)
+    slot_id = np.full(size, -1, np.int32)
+    slot_key = np.empty(size, np.uint64)
+    first = np.empty(n, np.int32)
+    for i in range(n):
+        key = hashes[i]
+        slot = (_mix64(key) if one_word else key) & slot_mask
+        while True:
+            v = slot_id[slot]
+            if v < 0:
+                v = k
+                slot_id[slot] = k
+                slot_key[slot] = key
+                first[k] = i
+                for c in range(n_classes):
+                    joint[k * n_classes + c] = 0
+                k += 1
+                break
+            if slot_key[slot] == key and (one_word or _same_words(words, first[v], i)):
+                break
+            slot = (slot + _U1) & slot_mask
+        joint[v * n_classes + labels[i]] += 1
+        if with_ids:
+            ids[i] = v
+    return joint, k
+
+
+@_jit
+def _plug_in_entropies(joint, k, n_classes, n):
+    """(H(T), H(T, Y)) in bits from a (row-symbol, label) count table (see :func:`_tabulate`).
+
+    Each entropy is log2 n - (1/n) sum_c h[c] c log2 c over the histogram h of the
+    counts, summed in increasing c: the result depends only on the multiset of
+    counts, not on how symbols are numbered (two partitions with equal counts give
+    bit-identical entropies, so e.g. H(T2 | T1) is exactly 0 when T2 is a function of T1).
+    """
+    if k == n:  # every row distinct: both sums below are empty
+        return np.log2(n), np.log2(n)
+    totals = np.empty(k, np.int64)
+    largest = 1
+    for v in range(k):
+        total = 0
+        for c in range(n_classes):
+            total += joint[v * n_classes + c]
+        totals[v] = total
+        if total > largest:
+            largest = total
+    hist_t = np.zeros(largest + 1, np.int64)
+    hist_ty = np.zeros(largest + 1, np.int64)
+    for v in range(k):
+        if totals[v] > 1:
+            hist_t[totals[v]] += 1
+            for c in range(n_classes):
+                hist_ty[joint[v * n_classes + c]] += 1
+    return _entropy_of_histogram(hist_t, n), _entropy_of_histogram(hist_ty, n)
+
+
+@_jit
+def _packs(block):
+    """Whether the rows of block fit the packed path of :func:`_tabulate`."""
+    per_word = 64 // (block.itemsize * 8)
+    return (block.shape[1] + per_word - 1) // per_word <= _MAX_PACKED_WORDS
 
 
 @_jit
@@ -211,14 +350,14 @@ def row_ids(block):
     """Dense ids of the rows of a 2-D integer block; equal ids iff equal rows.
 
     block: (n, d) integer array, n >= 1, d >= 1, any memory layout.
-    Returns (ids: (n,) int64 in 0..k-1, k: number of distinct rows).
+    Returns (ids: (n,) int64 in 0..k-1, numbered by first appearance; k: number of distinct rows).
     """
-    d = block.shape[1]
-    if d > 64:
+    if not _packs(block):
         return _hashed_row_ids(block)
-    bits = d * block.itemsize * 8
-    max_key = ~np.uint64(0) if bits >= 64 else (_U1 << np.uint64(bits)) - _U1
-    return word_ids(_raw_words(block), max_key)
+    n = block.shape[0]
+    ids = np.empty(n, np.int64)
+    k = _tabulate(block, np.zeros(n, np.int64), 1, ids)[1]
+    return ids, k
 
 
 @_jit
@@ -237,8 +376,15 @@ def _entropy_of_counts(counts, n):
     histogram = np.zeros(largest + 1, np.int64)
     for c in counts:
         histogram[c] += 1
+    return _entropy_of_histogram(histogram, n)
+
+
+@_inline
+def _entropy_of_histogram(histogram, n):
+    """log2 n - (1/n) sum_c histogram[c] c log2 c over counts c in increasing order (bits);
+    histogram[c] = number of symbols seen c times, n = number of samples."""
     s = 0.0
-    for c in range(2, largest + 1):
+    for c in range(2, histogram.shape[0]):
         if histogram[c] > 0:
             s += histogram[c] * (c * np.log2(c))
     h = np.log2(n) - s / n
@@ -274,11 +420,17 @@ def joint_entropy_of_ids(ids_a, ka, ids_b, kb):
 def layer_information_of_block(block, labels, n_classes, h_labels):
     """(I(X;T), I(T;Y)) in bits for a deterministic layer T given by its codes.
 
-    block: (n, d) integer codes; labels: (n,) int64 in 0..n_classes-1;
-    h_labels: H(Y) in bits. I(X;T) = H(T); I(T;Y) = H(T) + H(Y) - H(T, Y).
+    block: (n, d) integer codes (any memory layout); labels: (n,) int64 in
+    0..n_classes-1; h_labels: H(Y) in bits. I(X;T) = H(T); I(T;Y) = H(T) + H(Y) - H(T, Y).
+    Rows and (row, label) pairs are counted in the same pass.
     """
-    ids, k = row_ids(block)
-    return information_of_ids(ids, k, labels, n_classes, h_labels)
+    if not _packs(block):
+        ids, k = _hashed_row_ids(block)
+        return information_of_ids(ids, k, labels, n_classes, h_labels)
+    joint, k = _tabulate(block, labels, n_classes, np.empty(0, np.int64))
+    h_t, h_ty = _plug_in_entropies(joint, k, n_classes, block.shape[0])
+    i_ty = h_t + h_labels - h_ty
+    return h_t, (i_ty if i_ty > 0.0 else 0.0)
 
 
 @_jit

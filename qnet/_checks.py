@@ -72,10 +72,7 @@ def as_labels(labels, n, name="labels", ordered=False):
         # injective numbering gives the same information quantities
         from qnet import kernels
 
-        values = arr.astype(np.int64, copy=False)
-        lo, hi = int(values.min()), int(values.max())
-        keys = np.ascontiguousarray((values - np.int64(lo)).view(np.uint64))  # wraps mod 2**64: injective
-        ids, n_classes = kernels.dense_ids(keys, np.uint64(hi - lo))
+        ids, n_classes = kernels.integer_ids(arr.view(np.uint8) if arr.dtype.kind == "b" else arr)
         return ids, int(n_classes)
     classes, ids = np.unique(arr, return_inverse=True)
     return ids.astype(np.int64).reshape(-1), len(classes)

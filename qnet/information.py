@@ -11,41 +11,30 @@ flattened); ``labels`` is ``(n,)`` integers, bools or strings. Results are in bi
 (``base=2``); pass ``base=np.e`` for nats.
 """
 
-import sys
-
 import numpy as np
 
 from qnet import kernels
 from qnet._checks import as_code_stack, as_codes, as_labels, check_same_length, log2_of_base
 
-_WORD = np.dtype(np.uint32)
-_LITTLE = sys.byteorder == "little"
+def _units(codes):
+    """Validated (n, d) C-contiguous codes as the kernels count them best.
+
+    Rows are equal iff their bytes are equal (integers of one dtype), so each row is
+    viewed as the fewest unsigned units its length allows: rows of up to 64 bytes as
+    units of up to 8 bytes (fewer entries for the kernels to pack into words), wider
+    rows as uint32 units where their length allows (they are hashed unit by unit).
+    """
+    row_bytes = codes.shape[1] * codes.itemsize
+    sizes = (4,) if row_bytes > 64 else (8, 4, 2)
+    for size in sizes:
+        if size > codes.itemsize and row_bytes % size == 0:
+            return codes.view(np.dtype(f"u{size}"))
+    return codes
 
 
 def _row_ids(codes):
-    """Dense row ids ``(ids, k)`` of validated (n, d) C-contiguous codes.
-
-    Rows are equal iff their bytes are equal (integers of one dtype), so byte views
-    count the same symbols: rows of up to 64 entries are zero-padded to whole 8-byte
-    words and viewed as uint64 (the kernel hashes and verifies words); wider rows
-    are viewed as uint32 units where their length allows.
-    """
-    n, d = codes.shape
-    row_bytes = d * codes.itemsize
-    if d > 64:
-        if row_bytes % _WORD.itemsize == 0:
-            codes = codes.view(_WORD)
-        return kernels.row_ids(codes)
-    n_words = -(-row_bytes // 8)
-    if row_bytes == 8 * n_words:
-        words = codes.view(np.uint64)
-    else:
-        padded = np.zeros((n, 8 * n_words), np.uint8)
-        padded[:, :row_bytes] = codes.view(np.uint8)
-        words = padded.view(np.uint64)
-    # on a little-endian machine the zero padding is the high bytes of a one-word key
-    max_key = (1 << (8 * row_bytes)) - 1 if _LITTLE and row_bytes < 8 else (1 << 64) - 1
-    return kernels.word_ids(words, np.uint64(max_key))
+    """Dense row ids ``(ids, k)`` of validated codes: equal ids iff equal rows."""
+    return kernels.row_ids(_units(codes))
 
 
 def _ids(codes, name):
@@ -106,8 +95,7 @@ def layer_information(codes, labels, base=2):
     codes = as_codes(codes, "codes")
     ids, n_classes = as_labels(labels, codes.shape[0])
     h_y = kernels.entropy_of_ids(ids, n_classes)
-    row_ids, k = _row_ids(codes)
-    i_xt, i_ty = kernels.information_of_ids(row_ids, k, ids, n_classes, h_y)
+    i_xt, i_ty = kernels.layer_information_of_block(_units(codes), ids, n_classes, h_y)
     return i_xt / scale, i_ty / scale
 
 
@@ -155,7 +143,7 @@ def information_batch(layers, labels, base=2, layer_widths=None, parallel=False)
         codes = np.asarray(layers)
         if codes.ndim != 3:
             raise ValueError(f"layers must have shape (S, n, D) when layer_widths is given, got {codes.shape}")
-        codes = np.ascontiguousarray(as_code_stack(codes, "layers"))
+        codes = as_code_stack(codes, "layers")  # any memory layout; the trainer's is feature-major
         widths = [int(w) for w in layer_widths]
         if any(w < 1 for w in widths) or sum(widths) != codes.shape[2]:
             raise ValueError(f"layer_widths {widths} must be positive and sum to the {codes.shape[2]} columns of layers")

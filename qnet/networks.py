@@ -100,7 +100,8 @@ class NetworkConfig:
 
 class Forward(NamedTuple):
     """What :func:`apply` returns: logits (n, C); per layer codes (n, d_l) ints (or ``None``
-    for a float network) and values (n, d_l) float32; the updated ranges (L, 2)."""
+    for a float network) and values (n, d_l) float32; the updated ranges (L, 2).
+    :func:`apply_features` returns the same with the sample axis last ((C, n), (d_l, n))."""
 
     logits: jax.Array
     codes: tuple
@@ -108,17 +109,38 @@ class Forward(NamedTuple):
     ranges: jax.Array
 
 
-def init(config, key):
-    """Parameters and calibration state of a network: ``(params, ranges)``."""
+INIT_STREAM = 2**64 - 1  # Philox key (seed, INIT_STREAM) draws the initial weights
+
+
+def seed_generator(seed, stream):
+    """A NumPy generator keyed by ``(seed, stream)`` (counter-based Philox): independent
+    streams for independent uses (initial weights, each epoch's shuffle), no state to carry."""
+    key = np.array([int(seed) % 2**64, int(stream) % 2**64], np.uint64)
+    return np.random.Generator(np.random.Philox(key=key))
+
+
+def init(config, seed):
+    """Parameters and calibration state of a network: ``(params, state)``.
+
+    seed: an int; the weights are drawn on the host (NumPy) from the stream
+    ``(seed, INIT_STREAM)``, so initialising many seeds compiles nothing.
+    Truncated normal: standard normal redrawn beyond 2 std, divided by sqrt(fan_in)
+    (as Keras); Glorot uniform: U(-l, l) with l = sqrt(6 / (fan_in + fan_out)). Biases 0.
+    """
+    rng = seed_generator(seed, INIT_STREAM)
     params = []
     for fan_in, fan_out in zip(config.widths[:-1], config.widths[1:]):
-        key, sub = jax.random.split(key)
         if config.init == "truncated_normal":
-            w = jax.random.truncated_normal(sub, -2.0, 2.0, (fan_in, fan_out)) / np.sqrt(fan_in)
+            w = rng.standard_normal((fan_in, fan_out))
+            outside = np.abs(w) > 2.0
+            while outside.any():
+                w[outside] = rng.standard_normal(int(outside.sum()))
+                outside = np.abs(w) > 2.0
+            w /= np.sqrt(fan_in)
         else:
             limit = np.sqrt(6.0 / (fan_in + fan_out))
-            w = jax.random.uniform(sub, (fan_in, fan_out), minval=-limit, maxval=limit)
-        params.append({"w": w.astype(jnp.float32), "b": jnp.zeros(fan_out, jnp.float32)})
+            w = rng.uniform(-limit, limit, (fan_in, fan_out))
+        params.append({"w": jnp.asarray(w, jnp.float32), "b": jnp.zeros(fan_out, jnp.float32)})
     ranges = jnp.zeros((config.n_layers, 2), jnp.float32)
     return params, {"ranges": ranges, "steps": jnp.zeros((), jnp.int32)}
 
@@ -141,25 +163,30 @@ def _layer_range(config, z, stored, steps, training, is_output):
     return stored[0], stored[1], stored
 
 
-def apply(config, params, state, x, training=False):
-    """Forward pass of the quantized MLP on ``x: (n, d_in)``.
+def apply_features(config, params, state, xt, training=False):
+    """Forward pass of the quantized MLP on feature-major inputs ``xt: (d_in, n)``.
 
-    Returns a :class:`Forward`. With ``training=True`` moving ranges are updated
-    from this batch (and ``Forward.ranges`` holds them); otherwise they are used as stored.
+    Returns a feature-major :class:`Forward`: logits ``(C, n)``, per layer codes and
+    values ``(d_l, n)``. This is the layout the trainer computes in: with the samples
+    on the last (contiguous) axis the tiny matrix products and the elementwise
+    quantization vectorise over samples (about 4x faster on CPU than samples-major
+    for the SYN net), and each layer's codes reach the counting kernels column by column.
+    With ``training=True`` moving ranges are updated from this batch (and
+    ``Forward.ranges`` holds them); otherwise they are used as stored.
     """
     act = ACTIVATIONS[config.activation][0]
     quantizer = config.quantizer
     wq = None if config.weight_bits is None else Quantizer(config.weight_bits)
-    h = x
+    h = xt
     codes, values, new_ranges = [], [], []
     logits = None
     for i, layer in enumerate(params):
         w = layer["w"] if wq is None else quantize_weights(layer["w"], wq)
-        z = h @ w + layer["b"]
+        z = w.T @ h + layer["b"][:, None]
         is_output = i == len(params) - 1
         if is_output:
             logits = z
-            a = jax.nn.softmax(z)
+            a = jax.nn.softmax(z, axis=0)
         else:
             a = act(z)
         if quantizer is None:
@@ -173,3 +200,15 @@ def apply(config, params, state, x, training=False):
             codes.append(c.astype(config.code_dtype))
         values.append(h)
     return Forward(logits, tuple(codes), tuple(values), jnp.stack(new_ranges))
+
+
+def apply(config, params, state, x, training=False):
+    """Forward pass of the quantized MLP on ``x: (n, d_in)``.
+
+    Returns a :class:`Forward` (logits ``(n, C)``; per layer codes and values ``(n, d_l)``).
+    With ``training=True`` moving ranges are updated from this batch (and
+    ``Forward.ranges`` holds them); otherwise they are used as stored.
+    """
+    fwd = apply_features(config, params, state, x.T, training)
+    codes = tuple(None if c is None else c.T for c in fwd.codes)
+    return Forward(fwd.logits.T, codes, tuple(v.T for v in fwd.values), fwd.ranges)

@@ -1,13 +1,23 @@
-"""Training many seeds of a quantized MLP in one compiled program (JAX + optax).
+"""Training many seeds of a quantized MLP in compiled, vmapped programs (JAX + optax).
 
 Seeds are a leading axis: :class:`Trainer` vmaps one epoch (a ``lax.scan`` over
 minibatches) over seeds, then evaluates every seed on the evaluation set and
 returns the integer codes of every layer, side by side, as one
-``(S, n_eval, D)`` array (``D`` = sum of the layer widths). Randomness is
-stateless: seed ``s`` uses ``PRNGKey(s)``; epoch ``e`` shuffles with a key folded
-from ``e``, so an epoch's result depends only on the state before it (resuming is exact).
+``(S, n_eval, D)`` array (``D`` = sum of the layer widths). The seeds are split into
+equal groups whose programs run side by side on threads, one per core.
+
+The network computes feature-major (samples on the last axis, see
+:func:`qnet.networks.apply_features`); the codes come back as an ``(S, n_eval, D)``
+view of that ``(S, D, n_eval)`` array, without a copy.
+
+Randomness is stateless and on the host: seed ``s`` draws its initial weights, and
+in epoch ``e`` its order of the training samples, from NumPy streams keyed by ``s``
+(and ``e``) alone, so an epoch's result depends only on the state before it
+(resuming is exact) and nothing random is compiled.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -51,7 +61,6 @@ class TrainState(NamedTuple):
     params: list
     net_state: dict
     opt_state: tuple
-    key: jax.Array
 
 
 class DivergedError(FloatingPointError):
@@ -60,6 +69,13 @@ class DivergedError(FloatingPointError):
     def __init__(self, seed, epoch):
         super().__init__(f"training diverged: non-finite loss for seed {seed} at epoch {epoch}")
         self.seed, self.epoch = seed, epoch
+
+
+def _cpu_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 METRICS = ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
@@ -84,9 +100,14 @@ class Trainer:
     X: (n, d_in) inputs; y: (n,) int labels in 0..C-1 with C the output width;
     train_idx / test_idx: index arrays into X; eval_idx: the inputs whose codes are
     counted (default: all n, as the reference study).
+    programs: the seeds are split into this many equal groups, each one vmapped
+    program, run side by side on threads (XLA runs one small program on about one
+    core). ``None``: one per available CPU core (at most one per seed) on CPU, one on
+    an accelerator. A seed's numbers do not depend on the split except, rarely, in
+    the last float bit (XLA vectorises programs of different sizes differently).
     """
 
-    def __init__(self, net, train, X, y, train_idx, test_idx=(), eval_idx=None):
+    def __init__(self, net, train, X, y, train_idx, test_idx=(), eval_idx=None, programs=None):
         X = np.asarray(X, np.float32)
         y = np.asarray(y)
         if X.ndim != 2 or X.shape[1] != net.widths[0]:
@@ -100,6 +121,7 @@ class Trainer:
             raise ValueError("train_idx is empty")
         self.net, self.config = net, train
         self.X, self.y = jnp.asarray(X), jnp.asarray(y, jnp.int32)
+        self.XT = jnp.asarray(np.ascontiguousarray(X.T))  # feature-major: the layout the network computes in
         self.train_idx = jnp.asarray(train_idx)
         self.test_idx = jnp.asarray(np.asarray(test_idx, np.int64))
         self.eval_idx = None if eval_idx is None else jnp.asarray(np.asarray(eval_idx, np.int64))
@@ -108,20 +130,34 @@ class Trainer:
         self.batch = min(train.batch_size or n, n)
         self.n_batches = -(-n // self.batch)
         self.layer_widths = list(net.widths[1:])
-        self._step = jax.jit(jax.vmap(self._epoch_and_evaluate, in_axes=(0, None)))
-        self._init = jax.jit(jax.vmap(self._init_one))
+        self._prefetched = None
+        self._split_seeds(len(train.seeds), programs)
+        self._init_optimizer = jax.jit(jax.vmap(self.optimizer.init))
         self._values = jax.jit(jax.vmap(self._eval_values))
 
-    # -- pure per-seed functions, vmapped over seeds -------------------------
-    def _init_one(self, key):
-        params, net_state = networks.init(self.net, jax.random.fold_in(key, 0))
-        return TrainState(params, net_state, self.optimizer.init(params), key)
+    def _split_seeds(self, n_seeds, programs):
+        if programs is None:
+            programs = _cpu_cores() if jax.default_backend() == "cpu" else 1
+        check_int(programs, "programs", 1)
+        programs = min(programs, n_seeds)
+        size = -(-n_seeds // programs)
+        # equal groups (one compiled program); the last one starts early enough to stay
+        # in range, and of the seeds two groups share only the first group's are kept
+        self._group_size = size
+        self._group_starts = tuple(min(g * size, n_seeds - size) for g in range(programs))
+        keep = [(g * size - start, size) for g, start in enumerate(self._group_starts)]
+        self._group_keep = tuple(keep)
+        self._group_step = jax.jit(self._group_epoch)
+        self._merge = jax.jit(self._merge_groups)
+        self._pool = ThreadPoolExecutor(programs, thread_name_prefix="qnet-train") if programs > 1 else None
 
-    def _batches(self, key, epoch):
-        """(n_batches, batch) indices into X and weights; the last batch is padded with
-        zero-weight repeats of its own samples, so ranges see only real batch members."""
+    # -- pure per-seed functions, vmapped over seeds -------------------------
+    def _batches(self, order):
+        """(n_batches, batch) indices into X and weights from one epoch's order of the
+        training samples; the last batch is padded with zero-weight repeats of its own
+        samples, so ranges see only real batch members."""
         n, b = self.train_idx.shape[0], self.batch
-        perm = self.train_idx[jax.random.permutation(jax.random.fold_in(jax.random.fold_in(key, 1), epoch), n)]
+        perm = self.train_idx[order]
         pos = jnp.arange(self.n_batches * b).reshape(self.n_batches, b)
         start = (jnp.arange(self.n_batches) * b)[:, None]
         remaining = jnp.minimum(n - start, b)
@@ -133,8 +169,8 @@ class Trainer:
         idx, weights = batch
 
         def loss_fn(p):
-            fwd = networks.apply(self.net, p, net_state, self.X[idx], training=True)
-            return _cross_entropy(fwd.logits, self.y[idx], weights), fwd.ranges
+            fwd = networks.apply_features(self.net, p, net_state, self.XT[:, idx], training=True)
+            return _cross_entropy(fwd.logits.T, self.y[idx], weights), fwd.ranges
 
         (loss, ranges), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
         updates, opt_state = self.optimizer.update(grads, opt_state, params)
@@ -143,23 +179,35 @@ class Trainer:
         return (params, net_state, opt_state), loss
 
     def _evaluate(self, params, net_state):
-        fwd = networks.apply(self.net, params, net_state, self.X, training=False)
-        train = _loss_and_accuracy(fwd.logits, self.y, self.train_idx)
-        test = _loss_and_accuracy(fwd.logits, self.y, self.test_idx)
+        fwd = networks.apply_features(self.net, params, net_state, self.XT, training=False)
+        logits = fwd.logits.T
+        train = _loss_and_accuracy(logits, self.y, self.train_idx)
+        test = _loss_and_accuracy(logits, self.y, self.test_idx)
         metrics = jnp.stack([train[0], train[1], test[0], test[1]]).astype(jnp.float32)
         return fwd, metrics
 
-    def _epoch_and_evaluate(self, state, epoch):
-        idx, weights = self._batches(state.key, epoch)
+    def _epoch_and_evaluate(self, state, order):
+        idx, weights = self._batches(order)
         carry = (state.params, state.net_state, state.opt_state)
         (params, net_state, opt_state), _ = jax.lax.scan(self._train_step, carry, (idx, weights))
         fwd, metrics = self._evaluate(params, net_state)
         codes = None
-        if self.net.bits is not None:
-            codes = jnp.concatenate(fwd.codes, axis=1)
+        if self.net.bits is not None:  # (D, n_eval): feature-major, as computed
+            codes = jnp.concatenate(fwd.codes, axis=0)
             if self.eval_idx is not None:
-                codes = codes[self.eval_idx]
-        return TrainState(params, net_state, opt_state, state.key), metrics, codes
+                codes = codes[:, self.eval_idx]
+        return TrainState(params, net_state, opt_state), metrics, codes
+
+    def _group_epoch(self, state, orders, start):
+        """One epoch of the seeds start..start+group_size-1 (orders: theirs)."""
+        group = jax.tree_util.tree_map(lambda x: jax.lax.dynamic_slice_in_dim(x, start, self._group_size), state)
+        return jax.vmap(self._epoch_and_evaluate)(group, orders)
+
+    def _merge_groups(self, outputs):
+        """The groups' (state, metrics, codes) joined along the seed axis."""
+        return jax.tree_util.tree_map(
+            lambda *xs: jnp.concatenate([x[lo:hi] for x, (lo, hi) in zip(xs, self._group_keep)]), *outputs
+        )
 
     def _eval_values(self, state):
         fwd = networks.apply(self.net, state.params, state.net_state, self.X, training=False)
@@ -169,8 +217,20 @@ class Trainer:
     # -- public --------------------------------------------------------------
     def init(self):
         """Initial :class:`TrainState` of every seed (leading axis = seeds)."""
-        keys = jnp.stack([jax.random.PRNGKey(s) for s in self.config.seeds])
-        return self._init(keys)
+        nets = [networks.init(self.net, seed) for seed in self.config.seeds]
+        params, net_state = jax.tree_util.tree_map(lambda *xs: jnp.asarray(np.stack(xs)), *nets)
+        return TrainState(params, net_state, self._init_optimizer(params))
+
+    def orders(self, epoch):
+        """(S, n_train) int32: the order in which each seed visits the training samples in
+        ``epoch``. Drawn on the host (NumPy's Philox keyed by (seed, epoch): a shuffle
+        costs ~60 us there, against ~1 ms for ``jax.random.permutation`` on CPU); it
+        depends only on seed and epoch, so resuming at any epoch is exact."""
+        n = self.train_idx.shape[0]
+        out = np.empty((len(self.config.seeds), n), np.int32)
+        for row, seed in enumerate(self.config.seeds):
+            out[row] = networks.seed_generator(seed, epoch).permutation(n)
+        return out
 
     def step(self, state, epoch):
         """Train every seed one epoch (epoch numbers start at 1), then evaluate.
@@ -180,13 +240,30 @@ class Trainer:
         by side (widths :attr:`layer_widths`), or ``None`` for a float network.
         Raises :class:`DivergedError` on a non-finite loss.
         """
-        state, metrics, codes = self._step(state, jnp.int32(epoch))
+        epoch = int(epoch)
+        cached = self._prefetched
+        orders = cached[1] if cached is not None and cached[0] == epoch else self.orders(epoch)
+
+        def run_group(state, start):
+            # blocking inside the thread lets the groups' programs run at the same time
+            out = self._group_step(state, orders[start : start + self._group_size], np.int32(start))
+            return jax.block_until_ready(out)
+
+        if self._pool is None:
+            state, metrics, codes = self._group_step(state, orders, np.int32(0))
+            self._prefetched = (epoch + 1, self.orders(epoch + 1))  # while XLA runs this epoch
+        else:
+            futures = [self._pool.submit(run_group, state, start) for start in self._group_starts]
+            self._prefetched = (epoch + 1, self.orders(epoch + 1))
+            state, metrics, codes = self._merge(tuple(f.result() for f in futures))
         metrics = np.asarray(metrics)
         bad = ~np.isfinite(metrics[:, 0])
         if bad.any():
             raise DivergedError(self.config.seeds[int(np.argmax(bad))], epoch)
         out = {name: metrics[:, i] for i, name in enumerate(METRICS)}
-        return state, out, (None if codes is None else np.asarray(codes))
+        # (S, n_eval, D) as a view of the feature-major (S, D, n_eval) array: no copy; the
+        # counting kernels read it column by column
+        return state, out, (None if codes is None else np.asarray(codes).transpose(0, 2, 1))
 
     @property
     def eval_inputs(self):

@@ -8,7 +8,7 @@ from qnet import data, networks
 
 def _forward(config, seed=0):
     ds = data.synthetic()
-    params, state = networks.init(config, jax.random.PRNGKey(seed))
+    params, state = networks.init(config, seed)
     # calibrate moving ranges on one training pass, then evaluate
     fwd = networks.apply(config, params, state, ds.X, training=True)
     state = {"ranges": fwd.ranges, "steps": state["steps"] + 1}
@@ -61,7 +61,7 @@ def test_batch_range_uses_the_evaluated_tensor():
 def test_inits():
     for init in networks.INITS:
         config = networks.NetworkConfig(widths=(400, 300, 2), init=init)
-        params, _ = networks.init(config, jax.random.PRNGKey(0))
+        params, _ = networks.init(config, 0)
         w = np.asarray(params[0]["w"])
         if init == "truncated_normal":
             assert np.abs(w).max() <= 2 / np.sqrt(400) + 1e-6

@@ -43,16 +43,30 @@ def test_dpi_holds_at_every_recorded_epoch(activation):
                 assert qnet.conditional_entropy(codes[s, :, b:c], codes[s, :, a:b]) == 0.0
 
 
-def test_vmapped_seeds_equal_seeds_trained_alone():
-    together = _trainer(seeds=(0, 1, 2))
-    alone = _trainer(seeds=(1,))
-    s_all, s_one = together.init(), alone.init()
+def _train_three_epochs(seeds, programs):
+    trainer = _trainer(seeds=seeds)
+    trainer = training.Trainer(trainer.net, trainer.config, SYN.X, SYN.y, TRAIN, TEST, programs=programs)
+    state = trainer.init()
     for epoch in range(1, 4):
-        s_all, m_all, c_all = together.step(s_all, epoch)
-        s_one, m_one, c_one = alone.step(s_one, epoch)
-    np.testing.assert_allclose(np.asarray(s_all.params[0]["w"][1]), np.asarray(s_one.params[0]["w"][0]), rtol=1e-5, atol=1e-6)
-    agree = (c_all[1] == c_one[0]).mean()
-    assert agree > 0.999
+        state, metrics, codes = trainer.step(state, epoch)
+    return np.asarray(state.params[0]["w"]), metrics, codes
+
+
+def test_a_seed_does_not_depend_on_the_seeds_beside_it():
+    w_one, m_one, c_one = _train_three_epochs((1,), 1)
+    # programs of the same size (one seed each, run side by side): bit for bit
+    w_split, m_split, c_split = _train_three_epochs((0, 1, 2), 3)
+    np.testing.assert_array_equal(w_split[1], w_one[0])
+    np.testing.assert_array_equal(c_split[1], c_one[0])
+    assert m_split["train_loss"][1] == m_one["train_loss"][0]
+    # one program of three seeds: XLA vectorises it differently, so float results may
+    # differ in the last bits (Adam amplifies that where gradients are near zero), which
+    # moves a few samples across a quantization boundary (measured: 0.2 % of the codes,
+    # by one level or two); another seed's codes would agree almost nowhere
+    w_all, m_all, c_all = _train_three_epochs((0, 1, 2), 1)
+    np.testing.assert_allclose(w_all[1], w_one[0], rtol=0, atol=1e-4)
+    assert (c_all[1] == c_one[0]).mean() > 0.99
+    assert (c_all[0] == c_one[0]).mean() < 0.5
     assert m_all["train_accuracy"][1] == pytest.approx(m_one["train_accuracy"][0], abs=2e-3)
 
 
