@@ -16,6 +16,7 @@ import dataclasses
 import json
 import math
 import signal
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -198,8 +199,10 @@ def run(config, run_dir, resume=False, progress=True, on_epoch=None, plot=True):
         io.save_json(run_dir / "config.json", config.to_json())
 
     row_of = {int(e): i for i, e in enumerate(records["epoch"])}
+    # in a log file (not a terminal) the bar is redrawn every 30 s rather than 10 times a second
     bar = tqdm(range(start + 1, config.epochs + 1), initial=start, total=config.epochs,
-               desc=f"{config.seeds} seeds", unit="epoch", disable=not progress, smoothing=0.05)
+               desc=f"{config.seeds} seeds", unit="epoch", disable=not progress, smoothing=0.05,
+               mininterval=0.1 if sys.stderr.isatty() else 30.0)
     # Counting epoch e (Numba, GIL released) overlaps training epoch e + 1 (XLA).
     counter = ThreadPoolExecutor(max_workers=1)
     last = {"state": state, "epoch": start, "saved": time.monotonic()}
