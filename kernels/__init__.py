@@ -6,7 +6,6 @@ here; argument checking, dtype handling and error messages are the job of
 """
 
 from .counting import (
-    dense_ids,
     entropy_of_ids,
     information_batch,
     information_batch_parallel,
@@ -18,7 +17,6 @@ from .counting import (
 )
 
 __all__ = [
-    "dense_ids",
     "entropy_of_ids",
     "information_batch",
     "information_batch_parallel",

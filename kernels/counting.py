@@ -6,8 +6,8 @@ symbol if and only if all their entries are equal:
 1. rows of up to 64 bytes are packed losslessly, raw entries side by side, into
    ``uint64`` words (an int8 row of 8 entries is one word), column by column, so
    the feature-major codes the trainer produces are read in order;
-2. a one-word key from a small key space (``< 4 n + 1024``) indexes a direct
-   lookup table; other rows go through an open-addressing hash table (at most a
+2. one-word keys that are all small (``< 4 n + 1024``) index a direct lookup
+   table; other rows go through an open-addressing hash table (at most a
    quarter full) in which a slot matches only if the key (one word) or the hash and
    then every packed word (longer rows) are equal; rows wider than 64 bytes are
    hashed and compared entry by entry. A hash collision can never merge two
@@ -130,34 +130,6 @@ def _hashed_row_ids(units):
 
 
 @_jit
-def _lookup_ids(keys, space):
-    """Dense ids of small keys (all < space) through a direct lookup table."""
-    n = keys.shape[0]
-    lut = np.full(space, -1, np.int64)
-    ids = np.empty(n, np.int64)
-    k = 0
-    for i in range(n):
-        key = np.int64(keys[i])
-        v = lut[key]
-        if v < 0:
-            v = k
-            lut[key] = k
-            k += 1
-        ids[i] = v
-    return ids, k
-
-
-@_jit
-def dense_ids(keys, max_key):
-    """Dense ids of uint64 keys: equal keys, equal ids; numbered by first appearance.
-
-    keys: (n,) uint64; max_key: an upper bound on the keys (uint64).
-    Returns (ids: (n,) int64, k: number of distinct keys).
-    """
-    return _key_ids(keys.reshape(keys.shape[0], 1), max_key)
-
-
-@_jit
 def integer_ids(values):
     """Dense ids of integers: equal values, equal ids; numbered by first appearance.
 
@@ -176,16 +148,7 @@ def integer_ids(values):
     keys = np.empty(n, np.uint64)
     for i in range(n):
         keys[i] = np.uint64(np.int64(values[i]) - lo)  # wraps mod 2**64: injective
-    return dense_ids(keys, np.uint64(hi - lo))
-
-
-@_jit
-def _key_ids(keys, max_key):
-    """dense_ids of one-word rows, keys: (n, 1) uint64."""
-    n = keys.shape[0]
-    if max_key < np.uint64(4 * n + _SMALL_SPACE):
-        return _lookup_ids(keys[:, 0], np.int64(max_key) + 1)
-    return _hashed_row_ids(keys)
+    return row_ids(keys.reshape(n, 1))  # keys 0..hi-lo: a direct table when the range is small
 
 
 _MAX_PACKED_WORDS = 8  # rows of up to 64 bytes are packed into words; wider rows hash their units
@@ -249,20 +212,25 @@ def _tabulate(block, labels, n_classes, ids):
     Returns ``(joint, k)``: k distinct rows; ``joint[v * n_classes + c]`` the
     number of rows equal to row-symbol v with label c (v < k).
 
-    Rows are packed losslessly into words. A one-word key from a small key space
-    indexes a direct table; other rows go through an open-addressing hash table in
+    Rows are packed losslessly into words. One-word keys all below ``4 n + 1024``
+    index a direct table; other rows go through an open-addressing hash table in
     which a slot matches only if every packed word is equal, so a hash collision can
     never merge distinct rows.
     """
-    n, d = block.shape
+    n = block.shape[0]
     with_ids = ids.shape[0] == n
     words = _packed_words(block)
     n_words = words.shape[0]
     joint = np.empty(n * n_classes, np.int32)
     k = 0
-    key_bits = d * block.itemsize * 8
-    if key_bits <= 62 and (1 << key_bits) <= 4 * n + _SMALL_SPACE:
-        lut = np.full(1 << key_bits, -1, np.int64)
+    one_word = n_words == 1
+    largest = np.uint64(0)
+    if one_word:
+        for i in range(n):
+            if words[0, i] > largest:
+                largest = words[0, i]
+    if one_word and largest < np.uint64(4 * n + _SMALL_SPACE):
+        lut = np.full(np.int64(largest) + 1, -1, np.int64)
         for i in range(n):
             key = words[0, i]
             v = lut[key]
@@ -278,7 +246,6 @@ def _tabulate(block, labels, n_classes, ids):
         return joint, k
     # slot_key: a one-word row's key itself, or the hash of a longer row (whose words
     # are then compared with those of the symbol's first row)
-    one_word = n_words == 1
     hashes = words[0] if one_word else _word_hashes(words)
     size = _table_size(n)
     slot_mask = np.uint64(size - 1)
@@ -412,7 +379,7 @@ def joint_entropy_of_ids(ids_a, ka, ids_b, kb):
     keys = np.empty(n, np.uint64)
     for i in range(n):
         keys[i] = np.uint64(ids_a[i]) * np.uint64(kb) + np.uint64(ids_b[i])
-    joint, kj = _hashed_row_ids(keys.reshape(n, 1))
+    joint, kj = row_ids(keys.reshape(n, 1))
     return entropy_of_ids(joint, kj)
 
 

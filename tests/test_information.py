@@ -184,6 +184,13 @@ def test_batch_matches_single_calls():
     side_by_side = np.concatenate(layers, axis=2)
     again = qnet.information_batch(side_by_side, qnet.encode_labels(labels), layer_widths=[10, 5, 2, 70])
     np.testing.assert_array_equal(again, qnet.information_batch(layers, labels))
+    # the trainer's layout: an (S, n, D) view of a feature-major (S, D, n) array
+    feature_major = np.ascontiguousarray(side_by_side.transpose(0, 2, 1)).transpose(0, 2, 1)
+    assert not feature_major.flags.c_contiguous
+    for parallel in (False, True):
+        np.testing.assert_array_equal(
+            qnet.information_batch(feature_major, labels, layer_widths=[10, 5, 2, 70], parallel=parallel), again
+        )
 
 
 @pytest.mark.parametrize(
