@@ -103,8 +103,9 @@ class Trainer:
     programs: the seeds are split into this many equal groups, each one vmapped
     program, run side by side on threads (XLA runs one small program on about one
     core). ``None``: one per available CPU core (at most one per seed) on CPU, one on
-    an accelerator. A seed's numbers do not depend on the split except, rarely, in
-    the last float bit (XLA vectorises programs of different sizes differently).
+    an accelerator. A seed's numbers are bit-identical in any program of the same
+    size; XLA vectorises programs of other sizes differently, and the last-bit
+    differences grow in training (in the test: 0.2 % of codes differ after 3 epochs).
     """
 
     def __init__(self, net, train, X, y, train_idx, test_idx=(), eval_idx=None, programs=None):
@@ -141,12 +142,12 @@ class Trainer:
         check_int(programs, "programs", 1)
         programs = min(programs, n_seeds)
         size = -(-n_seeds // programs)
+        programs = -(-n_seeds // size)  # e.g. 5 seeds on 4 cores: 3 groups of 2, none left empty
         # equal groups (one compiled program); the last one starts early enough to stay
         # in range, and of the seeds two groups share only the first group's are kept
         self._group_size = size
         self._group_starts = tuple(min(g * size, n_seeds - size) for g in range(programs))
-        keep = [(g * size - start, size) for g, start in enumerate(self._group_starts)]
-        self._group_keep = tuple(keep)
+        self._group_keep = tuple(g * size - start for g, start in enumerate(self._group_starts))
         self._group_step = jax.jit(self._group_epoch)
         self._merge = jax.jit(self._merge_groups)
         self._pool = ThreadPoolExecutor(programs, thread_name_prefix="qnet-train") if programs > 1 else None
@@ -208,7 +209,7 @@ class Trainer:
     def _merge_groups(self, outputs):
         """The groups' (state, metrics, codes) joined along the seed axis."""
         return jax.tree_util.tree_map(
-            lambda *xs: jnp.concatenate([x[lo:hi] for x, (lo, hi) in zip(xs, self._group_keep)]), *outputs
+            lambda *xs: jnp.concatenate([x[first:] for x, first in zip(xs, self._group_keep)]), *outputs
         )
 
     def _eval_values(self, state):
@@ -252,12 +253,11 @@ class Trainer:
             return jax.block_until_ready(out)
 
         if self._pool is None:
-            state, metrics, codes = self._group_step(state, orders, np.int32(0))
-            self._prefetched = (epoch + 1, self.orders(epoch + 1))  # while XLA runs this epoch
+            dispatched = self._group_step(state, orders, np.int32(0))  # returns before XLA is done
         else:
             futures = [self._pool.submit(run_group, state, start) for start in self._group_starts]
-            self._prefetched = (epoch + 1, self.orders(epoch + 1))
-            state, metrics, codes = self._merge(tuple(f.result() for f in futures))
+        self._prefetched = (epoch + 1, self.orders(epoch + 1))  # while XLA runs this epoch
+        state, metrics, codes = dispatched if self._pool is None else self._merge(tuple(f.result() for f in futures))
         metrics = np.asarray(metrics)
         bad = ~np.isfinite(metrics[:, 0])
         if bad.any():
