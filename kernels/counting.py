@@ -391,13 +391,21 @@ def layer_information_of_block(block, labels, n_classes, h_labels):
     0..n_classes-1; h_labels: H(Y) in bits. I(X;T) = H(T); I(T;Y) = H(T) + H(Y) - H(T, Y).
     Rows and (row, label) pairs are counted in the same pass.
     """
+    i_xt, i_ty, _ = _layer_information(block, labels, n_classes, h_labels)
+    return i_xt, i_ty
+
+
+@_jit
+def _layer_information(block, labels, n_classes, h_labels):
+    """:func:`layer_information_of_block` and the number of distinct rows."""
     if not _packs(block):
         ids, k = _hashed_row_ids(block)
-        return information_of_ids(ids, k, labels, n_classes, h_labels)
+        i_xt, i_ty = information_of_ids(ids, k, labels, n_classes, h_labels)
+        return i_xt, i_ty, k
     joint, k = _tabulate(block, labels, n_classes, np.empty(0, np.int64))
     h_t, h_ty = _plug_in_entropies(joint, k, n_classes, block.shape[0])
     i_ty = h_t + h_labels - h_ty
-    return h_t, (i_ty if i_ty > 0.0 else 0.0)
+    return h_t, (i_ty if i_ty > 0.0 else 0.0), k
 
 
 @_jit
@@ -409,32 +417,44 @@ def information_of_ids(ids, k, labels, n_classes, h_labels):
 
 
 @_jit
-def _batch_task(codes, bounds, labels, n_classes, h_labels, t, out):
+def _batch_task(codes, bounds, labels, n_classes, h_labels, chain, t, out):
+    """Task t: one (seed, layer) pair, or with ``chain`` all layers of seed t."""
     n_layers = bounds.shape[0] - 1
-    s = t // n_layers
-    layer = t % n_layers
-    block = codes[s, :, bounds[layer]:bounds[layer + 1]]
-    i_xt, i_ty = layer_information_of_block(block, labels, n_classes, h_labels)
-    out[s, layer, 0] = i_xt
-    out[s, layer, 1] = i_ty
+    if not chain:
+        s, layer = t // n_layers, t % n_layers
+        block = codes[s, :, bounds[layer]:bounds[layer + 1]]
+        out[s, layer, 0], out[s, layer, 1], _ = _layer_information(block, labels, n_classes, h_labels)
+        return
+    # from the last layer back: a layer whose successor has n distinct rows has n distinct
+    # rows too, the same count histograms and so bit-identical numbers, without counting
+    injective = False
+    for layer in range(n_layers - 1, -1, -1):
+        if injective:
+            out[t, layer, 0], out[t, layer, 1] = out[t, layer + 1, 0], out[t, layer + 1, 1]
+            continue
+        block = codes[t, :, bounds[layer]:bounds[layer + 1]]
+        out[t, layer, 0], out[t, layer, 1], k = _layer_information(block, labels, n_classes, h_labels)
+        injective = k == codes.shape[1]
 
 
 @_jit
-def information_batch(codes, bounds, labels, n_classes, h_labels, out):
+def information_batch(codes, bounds, labels, n_classes, h_labels, chain, out):
     """Information-plane coordinates of many layers and seeds in one call.
 
     codes: (S, n, D) integer array, the layers' codes side by side along the last
     axis; bounds: (L + 1,) int64 column offsets of the L layers; labels: (n,) int64;
+    chain: the layers are successive layers of one deterministic network (layer l + 1's
+    codes a function of layer l's), which lets layers before an injective one skip counting;
     out: (S, L, 2) float64, filled with (I(X;T), I(T;Y)) in bits.
     """
-    n_tasks = codes.shape[0] * (bounds.shape[0] - 1)
+    n_tasks = codes.shape[0] if chain else codes.shape[0] * (bounds.shape[0] - 1)
     for t in range(n_tasks):
-        _batch_task(codes, bounds, labels, n_classes, h_labels, t, out)
+        _batch_task(codes, bounds, labels, n_classes, h_labels, chain, t, out)
 
 
 @njit(parallel=True, **_OPTIONS)
-def information_batch_parallel(codes, bounds, labels, n_classes, h_labels, out):
-    """As :func:`information_batch`, with the (seed, layer) tasks spread over threads."""
-    n_tasks = codes.shape[0] * (bounds.shape[0] - 1)
+def information_batch_parallel(codes, bounds, labels, n_classes, h_labels, chain, out):
+    """As :func:`information_batch`, with the tasks spread over threads."""
+    n_tasks = codes.shape[0] if chain else codes.shape[0] * (bounds.shape[0] - 1)
     for t in prange(n_tasks):
-        _batch_task(codes, bounds, labels, n_classes, h_labels, t, out)
+        _batch_task(codes, bounds, labels, n_classes, h_labels, chain, t, out)

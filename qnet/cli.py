@@ -5,6 +5,8 @@
     qnet plot DIR
     qnet estimators [RUN_DIR] [--probes N] [--bench-seeds N]
     qnet presets
+
+``run`` and ``estimators`` keep compiled programs on disk (see :mod:`qnet.compilation_cache`).
 """
 
 import argparse
@@ -14,7 +16,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from qnet import experiment
+from qnet import compilation_cache, experiment
 
 
 def _optional_int(text):
@@ -105,6 +107,13 @@ def _presets(args):
     return 0
 
 
+def _add_cache_options(parser):
+    parser.add_argument("--compilation-cache", metavar="DIR",
+                        help="keep compiled programs here between runs (default: $QNET_COMPILATION_CACHE, "
+                             "else ~/.cache/qnet/xla; QNET_COMPILATION_CACHE=off turns it off)")
+    parser.add_argument("--no-compilation-cache", action="store_true", help="compile afresh and store nothing")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="qnet", description="Exact information planes of quantized neural networks.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +122,7 @@ def build_parser():
     run.add_argument("--out", help="run directory (default: runs/PRESET-TIMESTAMP)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_cache_options(run)
     for name, spec in _OVERRIDES.items():
         run.add_argument("--" + name.replace("_", "-"), dest=name, **spec)
     run.set_defaults(func=_run)
@@ -127,6 +137,7 @@ def build_parser():
     bench.add_argument("--probes", type=int, default=8, help="number of probed epochs (log-spaced)")
     bench.add_argument("--bench-seeds", type=int, default=2, help="seeds benchmarked")
     bench.add_argument("--no-progress", action="store_true")
+    _add_cache_options(bench)
     for name, spec in _OVERRIDES.items():
         bench.add_argument("--" + name.replace("_", "-"), dest=name, **spec)
     bench.set_defaults(func=_estimators)
@@ -137,6 +148,8 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if not getattr(args, "no_compilation_cache", True):  # only commands that train have the option
+        compilation_cache.enable(args.compilation_cache)
     try:
         return args.func(args)
     except (ValueError, TypeError, FileNotFoundError, FileExistsError) as err:

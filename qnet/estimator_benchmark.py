@@ -55,7 +55,8 @@ def _trajectories(config, probes, estimators, with_exact, progress, label):
         state, _, codes = trainer.step(state, epoch)
         if epoch in row:
             if with_exact:
-                exact[:, row[epoch]] = information.information_batch(codes, encoded, layer_widths=trainer.layer_widths)
+                exact[:, row[epoch]] = information.information_batch(codes, encoded, layer_widths=trainer.layer_widths,
+                                                                     chain=True)
             est[:, :, row[epoch]] = _estimate(estimators, trainer.activations(state), labels, inputs)
     return exact, est, math.log2(len(labels)), information.entropy(labels)
 

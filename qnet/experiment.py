@@ -124,7 +124,7 @@ def preset(name, **overrides):
 
 def recorded_epochs(config):
     epochs = list(range(config.mi_every, config.epochs + 1, config.mi_every))
-    if epochs[-1] != config.epochs:
+    if not epochs or epochs[-1] != config.epochs:  # mi_every > epochs: the last epoch only
         epochs.append(config.epochs)
     return np.array(epochs, np.int64)
 
@@ -167,7 +167,7 @@ def _checkpoint(run_dir, state, records, epoch):
 def _restore(run_dir, template):
     saved = io.load_npz(run_dir / "checkpoint.npz")
     leaves, treedef = jax.tree_util.tree_flatten(template)
-    restored = [jax.numpy.asarray(saved[f"leaf{i}"]) for i in range(len(leaves))]
+    restored = jax.device_put([saved[f"leaf{i}"] for i in range(len(leaves))])
     return jax.tree_util.tree_unflatten(treedef, restored), int(saved["epoch"])
 
 
@@ -230,8 +230,9 @@ def run(config, run_dir, resume=False, progress=True, on_epoch=None, plot=True):
             state, metrics, codes = trainer.step(state, epoch)
             counting = None
             if codes is not None and epoch in row_of:
+                # chain: the codes are successive layers of deterministic networks
                 counting = counter.submit(information.information_batch, codes, labels,
-                                          layer_widths=trainer.layer_widths)
+                                          layer_widths=trainer.layer_widths, chain=True)
             if pending is not None:
                 finish(*pending)
             pending = (epoch, state, counting, metrics)

@@ -108,3 +108,29 @@ def test_presets_and_bad_configs():
     with pytest.raises(ValueError, match="eval_set"):
         qnet.preset("quick", eval_set="valid")
     assert cli.main(["run", "--bits", "1", "--out", "/nonexistent/x"]) == 2
+
+
+@pytest.mark.parametrize("epochs, every, expected", [(6, 2, [2, 4, 6]), (7, 3, [3, 6, 7]), (5, 1, [1, 2, 3, 4, 5]),
+                                                     (4, 10, [4]), (1, 1, [1])])
+def test_recorded_epochs_include_the_last_one(epochs, every, expected):
+    config = qnet.preset("quick", epochs=epochs, mi_every=every)
+    assert experiment.recorded_epochs(config).tolist() == expected
+
+
+def test_compilation_cache_reuses_every_program_and_keeps_the_numbers(tmp_path):
+    cache = tmp_path / "cache"
+
+    def run_cli(out):
+        args = ["run", "--epochs", "3", "--seeds", "2", "--out", str(out), "--no-progress", "--compilation-cache", str(cache)]
+        proc = subprocess.run([sys.executable, "-m", "qnet", *args], capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        return sorted(p.name for p in cache.iterdir())
+
+    cold = run_cli(tmp_path / "cold")
+    assert len(cold) >= 2  # the epoch program and at least one small one
+    assert run_cli(tmp_path / "warm") == cold  # every program was found: nothing new stored
+    fresh = experiment.run(qnet.preset("quick", epochs=3, seeds=2), tmp_path / "fresh", progress=False, plot=False)
+    for name in ("cold", "warm"):
+        rec = qnet.load_records(tmp_path / name)
+        for key in ("I_XT", "I_TY", "train_loss", "test_accuracy"):
+            np.testing.assert_array_equal(rec[key], fresh[key])

@@ -193,6 +193,30 @@ def test_batch_matches_single_calls():
         )
 
 
+def test_chain_gives_the_numbers_of_counting_every_layer():
+    """Layers l + 1 = f(layer l): a layer before an injective one is not counted, with equal results."""
+    rng = np.random.default_rng(7)
+    seeds, n = 4, 600
+    digits = np.stack([(np.arange(n) // 4**j) % 4 for j in range(5)], axis=1)  # n distinct rows
+    first = np.stack([digits[rng.permutation(n)] for _ in range(seeds)]).astype(np.uint8)
+    relabel = rng.permutation(4).astype(np.uint8)
+    second = relabel[first[:, :, ::-1]]  # a bijection of the rows: injective
+    third = first[:, :, :2] + first[:, :, 2:4]  # many rows merge
+    fourth = (third[:, :, :1] > 3).astype(np.uint8)
+    fourth[1] = 0  # one seed's last layer constant
+    injective_last = [first, second]  # every layer injective: only the last is counted
+    labels = rng.integers(0, 3, n)
+    for layers in ([first, second, third, fourth], injective_last, [third, fourth]):
+        for parallel in (False, True):
+            counted = qnet.information_batch(layers, labels, parallel=parallel)
+            np.testing.assert_array_equal(qnet.information_batch(layers, labels, parallel=parallel, chain=True), counted)
+        for s in range(seeds):
+            for l, layer in enumerate(layers):
+                assert counted[s, l, 0] == pytest.approx(ref.entropy(layer[s]), abs=1e-12)
+                assert counted[s, l, 1] == pytest.approx(ref.mutual_information(layer[s], labels), abs=1e-12)
+    assert np.all(qnet.information_batch(injective_last, labels, chain=True)[..., 0] == math.log2(n))
+
+
 @pytest.mark.parametrize(
     "codes, error, match",
     [

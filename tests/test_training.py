@@ -34,6 +34,8 @@ def test_dpi_holds_at_every_recorded_epoch(activation):
         state, metrics, codes = trainer.step(state, epoch)
         assert codes.shape == (2, 4096, sum(trainer.layer_widths)) and codes.dtype == np.uint8
         plane = qnet.information_batch(codes, labels, layer_widths=trainer.layer_widths)
+        chained = qnet.information_batch(codes, labels, layer_widths=trainer.layer_widths, chain=True)
+        np.testing.assert_array_equal(chained, plane)  # what the runner computes
         assert np.all(np.diff(plane[..., 0], axis=1) <= 1e-12)  # I(X;T1) >= I(X;T2) >= ...
         assert np.all(np.diff(plane[..., 1], axis=1) <= 1e-12)  # I(T1;Y) >= I(T2;Y) >= ...
         assert np.all(plane[..., 1] <= plane[..., 0] + 1e-12)
