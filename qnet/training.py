@@ -123,7 +123,10 @@ class Trainer:
         self.net, self.config = net, train
         # jax.device_put, not jnp.asarray: the latter costs ~20 ms per new shape here
         self.X, self.y = jax.device_put(X), jax.device_put(y.astype(np.int32))
-        self.XT = jax.device_put(np.ascontiguousarray(X.T))  # feature-major: the layout the network computes in
+        # the network computes feature-major; narrow inputs (SYN: 12) are kept transposed
+        # too, wide ones (MNIST: 784) enter as rows (see networks.apply_features)
+        self._rows_in = X.shape[1] > networks.ROW_INPUT_WIDTH
+        self.XT = None if self._rows_in else jax.device_put(np.ascontiguousarray(X.T))
         self.train_idx = jax.device_put(train_idx.astype(np.int32))
         self.test_idx = jax.device_put(np.asarray(test_idx, np.int32))
         self.eval_idx = None if eval_idx is None else jax.device_put(np.asarray(eval_idx, np.int32))
@@ -171,9 +174,9 @@ class Trainer:
         idx, weights = batch
 
         def loss_fn(p):
-            # gather whole rows (contiguous), then transpose: a column gather from XT is
-            # strided and costs seconds per epoch for 784-pixel inputs
-            fwd = networks.apply_features(self.net, p, net_state, self.X[idx].T, training=True)
+            # whole rows (contiguous) are gathered: a column gather from XT is strided
+            x = self.X[idx] if self._rows_in else self.X[idx].T
+            fwd = networks.apply_features(self.net, p, net_state, x, training=True, rows=self._rows_in)
             return _cross_entropy(fwd.logits.T, self.y[idx], weights), fwd.ranges
 
         (loss, ranges), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
@@ -183,7 +186,8 @@ class Trainer:
         return (params, net_state, opt_state), loss
 
     def _evaluate(self, params, net_state):
-        fwd = networks.apply_features(self.net, params, net_state, self.XT, training=False)
+        x = self.X if self._rows_in else self.XT
+        fwd = networks.apply_features(self.net, params, net_state, x, training=False, rows=self._rows_in)
         logits = fwd.logits.T
         train = _loss_and_accuracy(logits, self.y, self.train_idx)
         test = _loss_and_accuracy(logits, self.y, self.test_idx)
