@@ -114,3 +114,25 @@ def test_bad_inputs():
         training.TrainConfig(optimizer="lbfgs")
     with pytest.raises(ValueError, match="epochs"):
         training.TrainConfig(epochs=0)
+
+
+def test_wide_inputs_enter_as_rows_and_give_a_deterministic_chain():
+    rng = np.random.default_rng(0)
+    n, d_in = 600, networks.ROW_INPUT_WIDTH + 36
+    X = rng.random((n, d_in)).astype(np.float32)
+    y = (X[:, :5].sum(axis=1) > 2.5).astype(np.int64)
+    tr, te = data.stratified_split(y, 0.2, 0)
+    net = networks.NetworkConfig(widths=(d_in, 8, 4, 2), activation="relu")
+    trainer = training.Trainer(net, training.TrainConfig(seeds=(0, 1), learning_rate=1e-2), X, y, tr, te)
+    assert trainer._rows_in and trainer.XT is None
+    state = trainer.init()
+    for epoch in range(1, 4):
+        state, metrics, codes = trainer.step(state, epoch)
+    assert codes.shape == (2, n, 14) and np.isfinite(metrics["train_loss"]).all()
+    bounds = np.cumsum([0] + trainer.layer_widths)
+    for s in range(2):
+        for a, b, c in zip(bounds[:-2], bounds[1:-1], bounds[2:]):
+            assert qnet.conditional_entropy(codes[s, :, b:c], codes[s, :, a:b]) == 0.0
+    labels = qnet.encode_labels(y)
+    np.testing.assert_array_equal(qnet.information_batch(codes, labels, layer_widths=trainer.layer_widths, chain=True),
+                                  qnet.information_batch(codes, labels, layer_widths=trainer.layer_widths))
