@@ -193,14 +193,6 @@ def _word_hashes(words):
     return hashes
 
 
-@_inline
-def _same_words(words, a, b):
-    for w in range(words.shape[0]):
-        if words[w, a] != words[w, b]:
-            return False
-    return True
-
-
 @_jit
 def _tabulate(block, labels, n_classes, ids):
     """Count the distinct rows of a block in one pass, with their labels.
@@ -247,6 +239,7 @@ def _tabulate(block, labels, n_classes, ids):
     # slot_key: a one-word row's key itself, or the hash of a longer row (whose words
     # are then compared with those of the symbol's first row)
     hashes = words[0] if one_word else _word_hashes(words)
+    word_rows = words.T  # (n, n_words) view: row i's packed words
     size = _table_size(n)
     slot_mask = np.uint64(size - 1)
     slot_id = np.full(size, -1, np.int32)
@@ -266,7 +259,7 @@ def _tabulate(block, labels, n_classes, ids):
                     joint[k * n_classes + c] = 0
                 k += 1
                 break
-            if slot_key[slot] == key and (one_word or _same_words(words, first[v], i)):
+            if slot_key[slot] == key and (one_word or _rows_equal(word_rows, first[v], i)):
                 break
             slot = (slot + _U1) & slot_mask
         joint[v * n_classes + labels[i]] += 1
