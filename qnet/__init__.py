@@ -5,8 +5,34 @@ information (exact MI of integer codes), data, quantizers, networks, training,
 experiment (the runner), plots, estimators (binning, KDE, KSG) and cli.
 """
 
-from qnet.data import Dataset, stratified_split
-from qnet.data import load as load_dataset
+
+def _kernels_of_a_source_checkout():
+    """Make ``qnet.kernels`` importable when qnet is imported from a source checkout.
+
+    Installed, the kernels are the subpackage ``qnet/kernels``; in the repository they sit
+    beside the package, in ``kernels/`` (``[tool.setuptools.package-dir]``). Run from the
+    repository root (``python -c "import qnet"`` after the README's install), the source folder
+    ``qnet/`` shadows the installed package, so the sibling folder is loaded as ``qnet.kernels``.
+    """
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    source = here.parent / "kernels" / "__init__.py"
+    if "qnet.kernels" in sys.modules or (here / "kernels").is_dir() or not source.is_file():
+        return
+    spec = importlib.util.spec_from_file_location("qnet.kernels", source, submodule_search_locations=[str(source.parent)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["qnet.kernels"] = module
+    spec.loader.exec_module(module)
+    setattr(sys.modules[__name__], "kernels", module)  # as the import system does for a subpackage
+
+
+_kernels_of_a_source_checkout()
+
+from qnet.data import Dataset  # noqa: E402, stratified_split
+from qnet.data import load as load_dataset  # noqa: E402
 from qnet.experiment import ExperimentConfig, load_records, preset, run
 from qnet.information import (
     conditional_entropy,

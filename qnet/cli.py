@@ -86,7 +86,7 @@ def _plot(args):
 
 
 def _estimators(args):
-    from qnet import estimator_benchmark
+    from qnet.estimators import benchmark as estimator_benchmark
 
     if args.run_dir:
         config = experiment.ExperimentConfig.from_json(json.loads((Path(args.run_dir) / "config.json").read_text()))

@@ -1,0 +1,14 @@
+"""Exact information quantities of integer codes (plug-in, in bits by default)."""
+
+from qnet.information.exact import (
+    conditional_entropy,
+    encode_labels,
+    entropy,
+    information_batch,
+    joint_entropy,
+    layer_information,
+    mutual_information,
+)
+
+__all__ = ["conditional_entropy", "encode_labels", "entropy", "information_batch", "joint_entropy",
+           "layer_information", "mutual_information"]
