@@ -31,10 +31,18 @@ def _kernels_of_a_source_checkout():
 
 _kernels_of_a_source_checkout()
 
-from qnet.data import Dataset  # noqa: E402, stratified_split
+from qnet.data import Dataset, stratified_split  # noqa: E402
 from qnet.data import load as load_dataset  # noqa: E402
-from qnet.experiment import ExperimentConfig, load_records, preset, run
-from qnet.information import (
+from qnet.experiment import (  # noqa: E402
+    DataConfig,
+    ExperimentConfig,
+    MeasureConfig,
+    RunError,
+    load_records,
+    preset,
+    run,
+)
+from qnet.information import (  # noqa: E402
     conditional_entropy,
     encode_labels,
     entropy,
@@ -43,37 +51,21 @@ from qnet.information import (
     layer_information,
     mutual_information,
 )
-from qnet.networks import NetworkConfig
-from qnet.networks import apply as apply_network
-from qnet.networks import init as init_network
-from qnet.quantizers import Quantizer, fake_quantize, quantize
-from qnet.training import DivergedError, TrainConfig, Trainer, train
+from qnet.model import (  # noqa: E402
+    Conv2D,
+    Dense,
+    Flatten,
+    Forward,
+    FunctionalModel,
+    MaxPool2D,
+    Network,
+    QuantizedNetwork,
+    Quantizer,
+    fake_quantize,
+    parse_layers,
+    quantize,
+)
 
-__version__ = "0.1.0"
+from qnet.training import TrainConfig, Trainer, train  # noqa: E402
 
-__all__ = [
-    "Dataset",
-    "DivergedError",
-    "ExperimentConfig",
-    "NetworkConfig",
-    "Quantizer",
-    "TrainConfig",
-    "Trainer",
-    "apply_network",
-    "conditional_entropy",
-    "encode_labels",
-    "entropy",
-    "fake_quantize",
-    "information_batch",
-    "init_network",
-    "joint_entropy",
-    "layer_information",
-    "load_dataset",
-    "load_records",
-    "mutual_information",
-    "preset",
-    "quantize",
-    "run",
-    "stratified_split",
-    "train",
-]
+__version__ = "0.2.0"

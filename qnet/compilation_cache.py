@@ -13,6 +13,7 @@ process-wide state.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import jax
@@ -38,7 +39,15 @@ def enable(directory=None):
     directory = default_directory() if directory is None else Path(directory)
     if directory is None:
         return None
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".qnet-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        print(f"qnet: warning: the compilation cache {directory} is not writable ({err.strerror}); "
+              "running without it", file=sys.stderr)
+        return None
     jax.config.update("jax_compilation_cache_dir", str(directory))
     # JAX stores only programs that took >= 1 s to compile by default; the small ones
     # (optimizer init, merging the seed groups) cost 0.2-0.3 s each on a cold start

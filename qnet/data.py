@@ -1,6 +1,7 @@
 """Datasets of the information-bottleneck literature, as plain arrays.
 
-Every loader returns a :class:`Dataset` with ``X: (n, d) float32`` inputs and
+Every loader returns a :class:`Dataset` with ``X: (n, *sample_shape) float32`` inputs (images
+keep their shape: ``mnist`` (28, 28, 1), ``digits`` (8, 8, 1); vectors are ``(n, d)``) and
 ``y: (n,) int64`` labels in ``0..n_classes-1``. No loader downloads anything.
 """
 
@@ -42,7 +43,7 @@ SYN_THRESHOLD = 99
 
 @dataclass(frozen=True)
 class Dataset:
-    """Inputs ``X: (n, d) float32`` and labels ``y: (n,) int64`` in ``0..n_classes-1``."""
+    """Inputs ``X: (n, *sample_shape) float32`` and labels ``y: (n,) int64`` in ``0..n_classes-1``."""
 
     name: str
     X: np.ndarray
@@ -52,6 +53,10 @@ class Dataset:
     @property
     def n(self):
         return self.X.shape[0]
+
+    @property
+    def sample_shape(self):
+        return tuple(self.X.shape[1:])
 
     def split(self, test_fraction=0.2, seed=0):
         """Stratified train/test indices; see :func:`stratified_split`."""
@@ -77,13 +82,14 @@ def stratified_split(y, test_fraction=0.2, seed=0):
 
 
 def from_arrays(X, y, name="arrays"):
-    """A dataset from user arrays: ``X: (n, ...)`` numbers (flattened per sample), ``y: (n,)`` labels."""
+    """A dataset from user arrays: ``X: (n, ...)`` numbers (each sample keeps its shape; ``(n,)``
+    becomes ``(n, 1)``), ``y: (n,)`` labels (integers, bools, strings or integral floats)."""
     X = np.asarray(X)
     if X.dtype.kind not in "iufb":
         raise TypeError(f"X must be numeric, got dtype {X.dtype}")
     if X.ndim < 1 or X.shape[0] == 0:
         raise ValueError("X is empty: it needs at least one sample")
-    X = X.reshape(X.shape[0], -1).astype(np.float32)
+    X = (X.reshape(-1, 1) if X.ndim == 1 else X).astype(np.float32)
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinite values")
     ids, n_classes = as_labels(y, X.shape[0], "y", ordered=True)
@@ -118,7 +124,12 @@ def load_mat(path, x_key="F", y_key="y"):
     """A dataset from a MATLAB file holding inputs ``F (n, d)`` and labels ``y`` (e.g. ``var_u.mat``)."""
     from scipy.io import loadmat
 
-    contents = loadmat(path)
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"MAT file {path} not found (dataset mat needs --data-path FILE.mat)")
+    try:
+        contents = loadmat(path)
+    except Exception as err:  # scipy raises several types for files that are not MAT files
+        raise ValueError(f"{path} is not a readable MATLAB .mat file ({type(err).__name__}: {err})") from None
     missing = [k for k in (x_key, y_key) if k not in contents]
     if missing:
         raise ValueError(f"{path} has no variable(s) {missing}; it holds {sorted(k for k in contents if not k.startswith('__'))}")
@@ -132,7 +143,7 @@ def digits():
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("the 'digits' dataset needs scikit-learn: pip install 'qnet-exact-ib[digits]'") from err
     bunch = load_digits()
-    return from_arrays(bunch.data / 16.0, bunch.target, "digits")
+    return from_arrays((bunch.data / 16.0).reshape(-1, 8, 8, 1), bunch.target, "digits")
 
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -173,12 +184,12 @@ def _find(directory, stem):
     raise FileNotFoundError(
         f"MNIST file {stem}[.gz] not found in {directory}. Put the four standard IDX files "
         f"({', '.join(s for pair in MNIST_FILES.values() for s in pair)}, gzipped or not) there, "
-        "or pass directory=..."
+        "or point to them with --data-dir DIR (dataset_options={'directory': DIR} from Python)"
     )
 
 
 def mnist(directory=None, part="all"):
-    """MNIST from the standard IDX files: ``X: (n, 784)`` in [0, 1]; ``part`` is train, test or all (70,000)."""
+    """MNIST from the standard IDX files: ``X: (n, 28, 28, 1)`` in [0, 1]; ``part`` is train, test or all (70,000)."""
     check_choice(part, "part", {"train", "test", "all"})
     directory = Path(directory) if directory is not None else mnist_directory()
     parts = ["train", "test"] if part == "all" else [part]
@@ -186,14 +197,55 @@ def mnist(directory=None, part="all"):
     for p in parts:
         images.append(read_idx(_find(directory, MNIST_FILES[p][0])))
         labels.append(read_idx(_find(directory, MNIST_FILES[p][1])))
-    X = np.concatenate(images).reshape(-1, 784) / np.float32(255)
+    X = np.concatenate(images).reshape(-1, 28, 28, 1) / np.float32(255)
     return from_arrays(X, np.concatenate(labels), "mnist")
 
 
-_LOADERS = {"syn": synthetic, "digits": digits, "mnist": mnist, "mat": load_mat, "arrays": from_arrays}
+def dataset_fingerprint(dataset):
+    """SHA-256 of a dataset's inputs and labels (their shapes, dtypes and bytes)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in (dataset.X, dataset.y):
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def load_file(path, fingerprint=None):
+    """A dataset saved with :func:`save_file` (``.npz`` with ``X``, ``y`` and ``name``); with
+    ``fingerprint`` (see :func:`dataset_fingerprint`) the arrays must be the ones saved."""
+    from qnet import io
+
+    arrays = io.load_npz(path)
+    missing = {"X", "y"} - set(arrays)
+    if missing:
+        raise ValueError(f"{path} is not a qnet dataset file: it lacks {sorted(missing)}")
+    dataset = from_arrays(arrays["X"], arrays["y"], str(arrays.get("name", "arrays")))
+    if fingerprint is not None and dataset_fingerprint(dataset) != fingerprint:
+        raise ValueError(f"{path} does not hold the data this run was started with (its fingerprint differs)")
+    return dataset
+
+
+def save_file(path, dataset):
+    from qnet import io
+
+    io.save_npz(path, X=dataset.X, y=dataset.y, name=np.array(dataset.name))
+
+
+_LOADERS = {"syn": synthetic, "digits": digits, "mnist": mnist, "mat": load_mat, "arrays": from_arrays,
+            "file": load_file}
 
 
 def load(name, **options):
-    """Load a dataset by name: ``syn``, ``digits``, ``mnist`` (``directory=``), ``mat`` (``path=``), ``arrays`` (``X=, y=``)."""
+    """Load a dataset by name: ``syn``, ``digits``, ``mnist`` (``directory=``), ``mat`` (``path=``),
+    ``arrays`` (``X=, y=``), ``file`` (``path=`` of a :func:`save_file` ``.npz``)."""
+    import inspect
+
     check_choice(name, "dataset", set(_LOADERS))
+    accepted = set(inspect.signature(_LOADERS[name]).parameters)
+    unknown = set(options) - accepted
+    if unknown:
+        raise ValueError(f"dataset {name} does not take the option(s) {sorted(unknown)}; it takes {sorted(accepted) or 'none'}")
     return _LOADERS[name](**options)

@@ -8,20 +8,36 @@ import math
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import LineCollection
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-
-from qnet import io  # noqa: E402
+from qnet import io
 
 MARKERS = "osD^v<>ph*"
 
 
 def _done(records):
-    """Row mask of the recorded epochs that are completed."""
-    return records["epoch"] <= int(records["completed"])
+    """Row mask of the recorded epochs (all finished: records hold finished epochs only)."""
+    return np.ones(len(records["epoch"]), bool)
+
+
+def _alive(records):
+    """Seed mask of the seeds that never diverged (diverged seeds are left out of the figures)."""
+    return np.asarray(records.get("diverged_epoch", np.zeros(len(records["seeds"]), np.int64))) == 0
+
+
+def diverged_note(records):
+    gone = [(int(s), int(e)) for s, e in zip(records["seeds"], records.get("diverged_epoch", ())) if e]
+    if not gone:
+        return ""
+    return "; left out (diverged): " + ", ".join(f"seed {s} at epoch {e}" for s, e in gone)
+
+
+def _layer_label(records, layer):
+    names = records.get("layer_names")
+    name = str(names[layer]) if names is not None else f"layer {layer + 1}"
+    return f"{name} ({int(records['layer_widths'][layer])})"
 
 
 def information_plane(records, ax=None, show_seeds=False, cmap="viridis", title=None):
@@ -34,7 +50,8 @@ def information_plane(records, ax=None, show_seeds=False, cmap="viridis", title=
     fig = ax.figure
     rows = _done(records)
     epochs = records["epoch"][rows]
-    ixt, ity = records["I_XT"][:, rows], records["I_TY"][:, rows]
+    alive = _alive(records)
+    ixt, ity = records["I_XT"][alive][:, rows], records["I_TY"][alive][:, rows]
     norm = matplotlib.colors.LogNorm(max(epochs.min(), 1), max(epochs.max(), 2))
     n_layers = ixt.shape[2]
     for layer in range(n_layers):
@@ -47,7 +64,7 @@ def information_plane(records, ax=None, show_seeds=False, cmap="viridis", title=
         lines.set_array(epochs[1:])
         ax.add_collection(lines)
         ax.scatter(x[[0, -1]], y[[0, -1]], c=epochs[[0, -1]], cmap=cmap, norm=norm, marker=MARKERS[layer % len(MARKERS)],
-                   s=36, edgecolor="k", lw=0.5, zorder=3, label=f"layer {layer + 1} ({int(records['layer_widths'][layer])})")
+                   s=36, edgecolor="k", lw=0.5, zorder=3, label=f"{_layer_label(records, layer)}")
     log2n, h_y = math.log2(int(records["n_eval"])), float(records["H_Y"])
     ax.axvline(log2n, ls="--", color="0.4", lw=0.8)
     ax.axhline(h_y, ls="--", color="0.4", lw=0.8)
@@ -70,10 +87,10 @@ def information_vs_epoch(records):
     rows = _done(records)
     epochs = records["epoch"][rows]
     for ax, key, label in zip(axes, ("I_XT", "I_TY"), ("I(X;T) [bits]", "I(T;Y) [bits]")):
-        values = records[key][:, rows]
+        values = records[key][_alive(records)][:, rows]
         for layer in range(values.shape[2]):
             v = values[:, :, layer]
-            line, = ax.plot(epochs, np.nanmean(v, axis=0), lw=1.2, label=f"layer {layer + 1}")
+            line, = ax.plot(epochs, np.nanmean(v, axis=0), lw=1.2, label=_layer_label(records, layer))
             if v.shape[0] > 1:
                 ax.fill_between(epochs, np.nanmin(v, axis=0), np.nanmax(v, axis=0), color=line.get_color(), alpha=0.15, lw=0)
         ax.set_xscale("log")
@@ -92,7 +109,7 @@ def accuracy(records):
     rows = _done(records)
     epochs = records["epoch"][rows]
     for key in ("train_accuracy", "test_accuracy"):
-        v = records[key][:, rows]
+        v = records[key][_alive(records)][:, rows]
         line, = ax.plot(epochs, np.nanmean(v, axis=0), label=key.replace("_", " "))
         ax.fill_between(epochs, np.nanmin(v, axis=0), np.nanmax(v, axis=0), color=line.get_color(), alpha=0.2, lw=0)
     ax.set_xscale("log")
@@ -106,10 +123,13 @@ def plot_run(run_dir, records=None, show_seeds=False):
     """Write information_plane.png, mi_epochs.png and accuracy.png into ``run_dir``; return their paths."""
     run_dir = Path(run_dir)
     if records is None:
-        records = io.load_npz(run_dir / "records.npz")
+        from qnet.experiment.store import load_records
+
+        records = load_records(run_dir)
+    n_alive = int(_alive(records).sum())
     figures = {
         "information_plane.png": information_plane(records, show_seeds=show_seeds,
-                                                   title=f"{len(records['seeds'])} seeds, exact"),
+                                                   title=f"{n_alive} seeds, exact{diverged_note(records)}"),
         "mi_epochs.png": information_vs_epoch(records),
         "accuracy.png": accuracy(records),
     }

@@ -1,0 +1,99 @@
+"""The ``qnet`` command line: it parses arguments into configs and calls the library.
+
+    qnet run [--preset NAME | --config FILE.json] [settings...] [--out DIR]
+    qnet run --resume DIR [--epochs N]
+    qnet plot DIR
+    qnet estimators [RUN_DIR] ...
+    qnet presets
+
+Every failure is one line on stderr naming the argument or file, and a non-zero exit code.
+``run`` and ``estimators`` keep compiled programs on disk (see :mod:`qnet.compilation_cache`).
+"""
+
+import argparse
+import os
+import sys
+
+from qnet.cli import commands
+from qnet.cli.options import add_run_options, preset_names
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with errors as one line (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _add_cache_options(parser):
+    parser.add_argument("--compilation-cache", metavar="DIR",
+                        help="keep compiled programs here between runs (default: $QNET_COMPILATION_CACHE, "
+                             "else ~/.cache/qnet/xla; QNET_COMPILATION_CACHE=off turns it off)")
+    parser.add_argument("--no-compilation-cache", action="store_true", help="compile afresh and store nothing")
+
+
+def build_parser():
+    from qnet import __version__
+
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = _Parser(prog="qnet", description="Exact information planes of quantized neural networks.")
+    parser.add_argument("--version", action="version", version=f"qnet {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="train quantized nets and compute their exact information plane", formatter_class=fmt)
+    run.add_argument("--preset", choices=preset_names(), help="starting configuration (default: quick; see qnet presets)")
+    run.add_argument("--config", metavar="FILE", help="starting configuration from a JSON file (a run's config.json, "
+                                                      "or only the fields that differ from the defaults)")
+    run.add_argument("--out", help="run folder (default: runs/PRESET-TIMESTAMP, made unique)")
+    run.add_argument("--resume", metavar="RUN_DIR", help="continue a run (add --epochs N to extend a finished one)")
+    run.add_argument("--checkpoint-every", type=float, default=30.0, metavar="SECONDS",
+                     help="commit finished epochs at least this often (and after the first)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_cache_options(run)
+    add_run_options(run)
+    run.set_defaults(func=commands.run)
+
+    plot = sub.add_parser("plot", help="redraw the figures of a run folder", formatter_class=fmt)
+    plot.add_argument("run_dir")
+    plot.add_argument("--seeds", action="store_true", help="draw the individual seeds too")
+    plot.set_defaults(func=commands.plot)
+
+    bench = sub.add_parser("estimators", help="benchmark MI estimators against the exact values", formatter_class=fmt)
+    bench.add_argument("run_dir", nargs="?", help="a run folder whose config is benchmarked")
+    bench.add_argument("--preset", choices=preset_names())
+    bench.add_argument("--config", metavar="FILE")
+    bench.add_argument("--out", help="output folder (default: the run folder, else runs/estimators-TIMESTAMP)")
+    bench.add_argument("--probes", type=int, default=8, help="number of probed epochs (log-spaced)")
+    bench.add_argument("--bench-seeds", type=int, default=2, help="seeds benchmarked")
+    bench.add_argument("--no-progress", action="store_true")
+    _add_cache_options(bench)
+    add_run_options(bench)
+    bench.set_defaults(func=commands.estimators)
+
+    presets = sub.add_parser("presets", help="list the presets with every setting")
+    presets.set_defaults(func=commands.presets)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    if not getattr(args, "no_compilation_cache", True):  # only commands that train have the option
+        from qnet import compilation_cache
+
+        compilation_cache.enable(args.compilation_cache)
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command line draws into files; the library leaves the backend alone
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # e.g. qnet presets | head -1
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except commands.EXPECTED as err:
+        print(f"qnet: error: {commands.one_line(err)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""What each ``qnet`` command does, once its arguments are parsed."""
+
+import json
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from qnet import experiment
+from qnet.cli.options import config_from_args, given_options
+from qnet.experiment.store import RunError, read_manifest
+
+# failures that reach the user as one line (anything else is a bug and keeps its traceback)
+EXPECTED = (ValueError, TypeError, OSError, RunError)
+
+
+def one_line(err):
+    text = str(err) if not isinstance(err, OSError) or not err.filename else f"{err.filename}: {err.strerror}"
+    return " ".join(text.split()) or type(err).__name__
+
+
+def sigterm_as_keyboard_interrupt():
+    """Make SIGTERM behave like Ctrl-C (for the command line), so a killed run commits first."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def new_run_folder(prefix, root="runs"):
+    """``runs/PREFIX-YYYYmmdd-HHMMSS``, with ``-2``, ``-3``, ... appended if that exists: created
+    here (mkdir is atomic), so two runs started in the same second get different folders."""
+    base = Path(root) / f"{prefix}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    Path(root).mkdir(parents=True, exist_ok=True)
+    for i in range(1, 10_000):
+        path = base if i == 1 else base.with_name(f"{base.name}-{i}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise RunError(f"cannot find a free run folder name beside {base}")
+
+
+def _saved_epochs(run_dir):
+    try:
+        return int(read_manifest(run_dir, verify=False)["completed"])
+    except (RunError, OSError, KeyError, ValueError):
+        return 0
+
+
+def run(args):
+    sigterm_as_keyboard_interrupt()
+    if args.resume:
+        if args.preset or args.config or args.out:
+            raise ValueError("--resume continues a run with its own settings: --preset, --config and --out do not apply")
+        run_dir = Path(args.resume)
+        stored = experiment.read_manifest(run_dir, verify=False)["config"] if run_dir.is_dir() else None
+        config = None
+        if given_options(args):
+            if stored is None:
+                raise RunError(f"{run_dir} is not a run folder")
+            config = experiment.ExperimentConfig.from_json(stored).replace(**given_options(args))
+    else:
+        config = config_from_args(args)
+        run_dir = Path(args.out) if args.out else new_run_folder(args.preset or ("config" if args.config else "quick"))
+        print(f"run folder: {run_dir}")
+    try:
+        records = experiment.run(config, run_dir, resume=bool(args.resume), progress=not args.no_progress,
+                                 checkpoint_seconds=args.checkpoint_every)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; epochs 1..{_saved_epochs(run_dir)} are saved. Continue with: qnet run --resume {run_dir}",
+              file=sys.stderr)
+        return 130
+    print(experiment.summary(records))
+    if (records["diverged_epoch"] > 0).all():
+        print(f"every seed diverged; the records keep epochs 1..{int(records['completed'])}", file=sys.stderr)
+        return 1
+    figures = ", ".join(str(run_dir / n) for n in ("information_plane.png", "mi_epochs.png", "accuracy.png"))
+    print(f"figures: {figures}")
+    return 0
+
+
+def plot(args):
+    from qnet import plots
+
+    for path in plots.plot_run(args.run_dir, show_seeds=args.seeds):
+        print(path)
+    return 0
+
+
+def estimators(args):
+    from qnet.estimators import benchmark
+
+    if args.run_dir:
+        config = experiment.ExperimentConfig.from_json(read_manifest(args.run_dir, verify=False)["config"])
+    else:
+        config = config_from_args(args)
+    out = Path(args.out) if args.out else Path(args.run_dir) if args.run_dir else new_run_folder("estimators")
+    benchmark.run_benchmark(config, out, probes=args.probes, seeds=args.bench_seeds, progress=not args.no_progress)
+    print((out / "estimators.md").read_text())
+    print(f"written: {out / 'estimators.csv'}, {out / 'estimators_plane.png'}")
+    return 0
+
+
+def presets(args):
+    for name, description in experiment.DESCRIPTIONS.items():
+        config = experiment.preset(name)
+        print(f"{name}: {description}")
+        print("  " + json.dumps(config.flat(), sort_keys=True, default=str))
+    return 0
