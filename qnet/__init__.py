@@ -38,9 +38,11 @@ from qnet.experiment import (  # noqa: E402
     ExperimentConfig,
     MeasureConfig,
     RunError,
+    load_codes,
     load_records,
     preset,
     run,
+    saved_code_epochs,
 )
 from qnet.information import (  # noqa: E402
     conditional_entropy,

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qnet import _faults
+
 
 def _atomic(path, write):
     path = Path(path)
@@ -25,6 +27,9 @@ def _atomic(path, write):
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
+            # fault tests: a torn write (half the file on disk, never renamed): write:manifest, write:records, ...
+            kind = path.stem if path.suffix == ".json" else path.parent.name
+            _faults.point(f"write:{kind}", lambda: os.truncate(tmp, f.tell() // 2))
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:

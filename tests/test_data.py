@@ -76,8 +76,8 @@ def test_mnist_idx_parsing(tmp_path, gz):
         _write_idx(tmp_path / (fi + suffix), imgs[p], 0x08)
         _write_idx(tmp_path / (fl + suffix), labs[p], 0x08)
     ds = data.load("mnist", directory=tmp_path)
-    assert ds.X.shape == (8, 784)
-    np.testing.assert_allclose(ds.X[:5], imgs["train"].reshape(5, -1) / 255, rtol=1e-6)
+    assert ds.X.shape == (8, 28, 28, 1) and ds.sample_shape == (28, 28, 1)
+    np.testing.assert_allclose(ds.X[:5, :, :, 0], imgs["train"] / 255, rtol=1e-6)
     assert ds.y.tolist()[:5] == np.unique(np.concatenate([labs["train"], labs["test"]]), return_inverse=True)[1][:5].tolist()
     # multi-byte IDX types round-trip too
     _write_idx(tmp_path / "x.idx", np.arange(6, dtype=np.int32).reshape(2, 3), 0x0C)
@@ -85,7 +85,7 @@ def test_mnist_idx_parsing(tmp_path, gz):
 
 
 def test_mnist_missing_files_say_where(tmp_path):
-    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte.*--data-dir"):
         data.mnist(directory=tmp_path)
 
 
@@ -99,9 +99,32 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="not an IDX"):
         bad = Path(__file__)
         data.read_idx(bad)
+    with pytest.raises(ValueError, match="does not take the option"):
+        data.load("syn", directory="/tmp")
+
+
+def test_mat_files_missing_or_not_mat(tmp_path):
+    with pytest.raises(FileNotFoundError, match="--data-path"):
+        data.load("mat", path=tmp_path / "nope.mat")
+    junk = tmp_path / "junk.mat"
+    junk.write_bytes(b"this is not a MAT file at all" * 10)
+    with pytest.raises(ValueError, match="junk.mat is not a readable MATLAB"):
+        data.load("mat", path=junk)
+
+
+def test_dataset_file_round_trip_and_fingerprint(tmp_path):
+    ds = data.from_arrays(np.arange(12.0).reshape(3, 2, 2), ["b", "a", "b"])
+    data.save_file(tmp_path / "d.npz", ds)
+    back = data.load("file", path=tmp_path / "d.npz", fingerprint=data.dataset_fingerprint(ds))
+    np.testing.assert_array_equal(back.X, ds.X)
+    np.testing.assert_array_equal(back.y, ds.y)
+    assert back.sample_shape == (2, 2)
+    other = data.from_arrays(np.arange(12.0).reshape(3, 2, 2) + 1, ["b", "a", "b"])
+    with pytest.raises(ValueError, match="fingerprint differs"):
+        data.load("file", path=tmp_path / "d.npz", fingerprint=data.dataset_fingerprint(other))
 
 
 def test_digits_if_available():
     pytest.importorskip("sklearn")
     ds = data.load("digits")
-    assert ds.X.shape == (1797, 64) and ds.n_classes == 10 and ds.X.max() <= 1.0
+    assert ds.X.shape == (1797, 8, 8, 1) and ds.n_classes == 10 and ds.X.max() <= 1.0

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from qnet.quantizers import Quantizer, fake_quantize, quantize, quantize_weights, straight_through
+from qnet.model.quantizers import Quantizer, fake_quantize, quantize, quantize_weights, straight_through
 
 
 @pytest.mark.parametrize("q, levels", [(Quantizer(2), 4), (Quantizer(8), 256), (Quantizer(16), 65536),

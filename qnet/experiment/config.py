@@ -64,7 +64,7 @@ class MeasureConfig:
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
-            parse_schedule(getattr(self, name), 1, name)  # the form; epochs are checked against the run's length
+            parse_schedule(getattr(self, name), None, name)  # the form; epochs are checked against the run's length
         check_choice(self.eval_set, "eval_set", set(EVAL_SETS))
 
 
@@ -81,7 +81,7 @@ class CustomModel:
 _PARTS = {"data": DataConfig, "training": TrainConfig, "measure": MeasureConfig}
 _ROUTES = {f.name: part for part, cls in _PARTS.items() for f in dataclasses.fields(cls)}
 _ROUTES.update({f.name: "network" for f in dataclasses.fields(Network)})
-_ROUTES.update(widths="network", spec="network")
+_ROUTES.update(widths="network", spec="network", mi_every="measure")
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class ExperimentConfig:
         """A copy with fields changed by their flat names (``epochs``, ``bits``, ``dataset``, ...).
 
         ``widths`` (a tuple or ``"12-10-7-5-4-3-2"``) and ``spec`` (a ``--layers`` string) set
-        the network's layers. Changing ``dataset`` without giving layers picks that dataset's
+        the network's layers; ``mi_every=N`` is ``mi_epochs="every:N"``. Changing ``dataset`` without giving layers picks that dataset's
         default network (:data:`DEFAULT_LAYERS`)."""
         unknown = sorted(set(changes) - set(_ROUTES))
         if unknown:
@@ -115,6 +115,8 @@ class ExperimentConfig:
         parts = {name: {} for name in ("data", "network", "training", "measure")}
         for key, value in changes.items():
             parts[_ROUTES[key]][key] = value
+        if "mi_every" in parts["measure"]:
+            parts["measure"]["mi_epochs"] = f"every:{parts['measure'].pop('mi_every')}"
         net = parts["network"]
         if "widths" in net:
             widths = parse_widths(net.pop("widths")) if isinstance(net.get("widths"), str) else tuple(net.pop("widths"))

@@ -123,6 +123,10 @@ def _resumed_config(stored, requested, completed):
     """The config to continue with: the stored one, or ``requested`` where it only changes the length."""
     if requested is None:
         return stored
+    # data copied into the run folder and models passed in are the run's own: kept as they are
+    requested = ExperimentConfig(stored.data if stored.data.dataset == "file" else requested.data,
+                                 stored.network if isinstance(stored.network, CustomModel) else requested.network,
+                                 requested.training, requested.measure)
     if requested.training.programs is None:
         requested = requested.replace(programs=stored.training.programs)
     changed = _differences(stored, requested)

@@ -51,15 +51,18 @@ def _fail(name, spec, why):
 
 
 def parse_schedule(spec, total, name="mi_epochs"):
-    """A :class:`Schedule` of the epochs 1..total from its spec (see the module docstring)."""
+    """A :class:`Schedule` of the epochs 1..total from its spec (see the module docstring).
+    With ``total=None`` only the form of the spec is checked (and ``None`` returned)."""
     if isinstance(spec, str):
         text = spec.strip().lower()
         if text == "none":
-            return Schedule(total, epochs=())
+            return None if total is None else Schedule(total, epochs=())
         kind, sep, value = text.partition(":")
         if not sep or kind not in ("every", "log") or not value.isdigit() or int(value) < 1:
             _fail(name, spec, "not a schedule")
         k = int(value)
+        if total is None:
+            return None
         if kind == "every":
             return Schedule(total, every=k)
         if k == 1:
@@ -70,9 +73,9 @@ def parse_schedule(spec, total, name="mi_epochs"):
         if any(isinstance(e, bool) or not isinstance(e, numbers.Integral) for e in spec):
             _fail(name, spec, "epochs must be integers")
         epochs = sorted({int(e) for e in spec})
-        if epochs and (epochs[0] < 1 or epochs[-1] > total):
-            _fail(name, spec, f"epochs must lie in 1..{total} (the run's length)")
-        return Schedule(total, epochs=tuple(epochs))
+        if epochs and (epochs[0] < 1 or (total is not None and epochs[-1] > total)):
+            _fail(name, spec, f"epochs must lie in 1..{total or 'the last epoch'} (the run's length)")
+        return None if total is None else Schedule(total, epochs=tuple(epochs))
     _fail(name, spec, f"a {type(spec).__name__}")
 
 

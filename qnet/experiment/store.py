@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qnet import io
+from qnet import _faults, io
 from qnet.experiment.config import ExperimentConfig, canonical_json
 
 MANIFEST = "manifest.json"
@@ -206,6 +206,7 @@ class RunStore:
                 name = f"records/{first:09d}-{last:09d}.npz"
                 io.save_npz(self.dir / name, **rows)
                 written.append(name)
+                _faults.point("commit:records-written")
                 new["chunks"].append(_entry(self.dir, name, first=first, last=last, rows=len(rows["epoch"])))
             for code_epoch, arrays in codes:
                 name = f"codes/epoch-{int(code_epoch):09d}.npz"
@@ -215,12 +216,14 @@ class RunStore:
             name = f"state/epoch-{int(epoch):09d}.npz"
             io.save_npz(self.dir / name, **{f"leaf{i}": np.asarray(x) for i, x in enumerate(state_leaves)})
             written.append(name)
+            _faults.point("commit:state-written")
             new["state"] = _entry(self.dir, name, epoch=int(epoch))
             new["completed"] = int(epoch)
             if dynamic is not None:
                 new["dynamic"] = dynamic
             self.manifest = new
             self._write_manifest()
+            _faults.point("commit:manifest-written")
         except OSError as err:
             self.manifest = old
             for name in written:
@@ -312,3 +315,21 @@ def load_records(run_dir, verify=True):
         diverged_epoch=np.asarray(dynamic.get("diverged_epoch", [0] * len(static["seeds"])), np.int64),
         config=manifest["config"])
     return records
+
+
+def saved_code_epochs(run_dir):
+    """The epochs whose codes a run folder holds (see ``save_codes``)."""
+    return sorted(int(entry["epoch"]) for entry in read_manifest(run_dir, verify=False).get("codes", []))
+
+
+def load_codes(run_dir, epoch):
+    """The integer codes of every measured layer at a saved ``epoch``: a dict layer name ->
+    ``(S, n_eval, *layer_shape)`` array (S seeds, the evaluation inputs in dataset order)."""
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir, verify=False)
+    for entry in manifest.get("codes", []):
+        if int(entry["epoch"]) == int(epoch):
+            return io.load_npz(run_dir / entry["file"])
+    saved = sorted(int(e["epoch"]) for e in manifest.get("codes", []))
+    raise ValueError(f"{run_dir} has no codes saved at epoch {epoch}; saved epochs: {saved or 'none'} "
+                     "(choose them with save_codes / --save-codes)")

@@ -95,6 +95,8 @@ def build(network, input_shape, n_classes):
     if network.input_size is not None and network.input_size != size:
         raise ValueError(f"the network expects {network.input_size} input values per sample but the data's samples "
                          f"have shape {input_shape} ({size} values)")
+    if not isinstance(network.layers[-1], Dense):
+        raise ValueError(f"the last layer must be dense:{n_classes}:softmax (the output), got {network.layers[-1]}")
     shape = input_shape
     counts = {}
     resolved = []
@@ -124,8 +126,6 @@ def build(network, input_shape, n_classes):
         is_output = i == last
         activation = layer.activation
         if is_output:
-            if kind != "dense":
-                raise ValueError(f"the last layer must be dense:{n_classes}:softmax (the output), got {name}")
             if activation not in (DEFAULT, "softmax"):
                 raise ValueError(f"the last layer is the softmax output; {name} asks for activation {activation!r}")
             if layer.units != n_classes:
