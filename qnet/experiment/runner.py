@@ -140,10 +140,11 @@ def _resumed_config(stored, requested, completed):
     return requested
 
 
-def _check_free_space(store, config, n_seeds, n_layers):
-    schedule = parse_schedule(config.measure.mi_epochs, config.training.total_epochs)
+def _check_free_space(store, schedule, n_seeds, n_layers, state_bytes):
+    """Refuse to start when the records still to come, and two copies of the training state (the
+    old one stays until the new one is committed), do not fit on the disk."""
     rows = schedule.count() - schedule.count(store.completed)
-    need = rows * n_seeds * (n_layers * 32 + 8 * len(METRICS) + 1) + (1 << 20)
+    need = rows * n_seeds * (n_layers * 32 + 8 * len(METRICS) + 1) + 2 * state_bytes
     free = store.free_bytes()
     if need > free:
         raise RunError(f"the records of this run need about {need / 1e6:.0f} MB but {store.dir} has only "
@@ -222,7 +223,6 @@ def run(config, run_dir, resume=False, progress=True, on_epoch=None, plot=True, 
                 datasets.save_file(run_dir / "data.npz", data)
         elif config.fingerprint() != store.config.fingerprint():
             store.extend(config)
-        _check_free_space(store, config, len(trainer.seeds), len(trainer.layer_widths))
         _train(config, s, store, progress, on_epoch, checkpoint_seconds)
     finally:
         if store is not None:
@@ -243,6 +243,7 @@ def _train(config, s, store, progress, on_epoch, checkpoint_seconds):
     labels = information.encode_labels(s.eval_labels)
     state = trainer.init()
     leaves, treedef = jax.tree_util.tree_flatten(state)
+    _check_free_space(store, mi, len(trainer.seeds), len(trainer.layer_widths), sum(np.asarray(x).nbytes for x in leaves))
     start = store.completed
     diverged = np.asarray(store.manifest.get("dynamic", {}).get("diverged_epoch", [0] * len(trainer.seeds)), np.int64)
     saved = store.load_state()
