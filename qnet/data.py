@@ -244,8 +244,12 @@ def load(name, **options):
     import inspect
 
     check_choice(name, "dataset", set(_LOADERS))
-    accepted = set(inspect.signature(_LOADERS[name]).parameters)
-    unknown = set(options) - accepted
+    parameters = inspect.signature(_LOADERS[name]).parameters
+    unknown = set(options) - set(parameters)
     if unknown:
-        raise ValueError(f"dataset {name} does not take the option(s) {sorted(unknown)}; it takes {sorted(accepted) or 'none'}")
+        raise ValueError(f"dataset {name} does not take the option(s) {sorted(unknown)}; it takes {sorted(parameters) or 'none'}")
+    missing = [p for p, spec in parameters.items() if spec.default is inspect.Parameter.empty and p not in options]
+    if missing:
+        hint = " (--data-path FILE on the command line)" if missing == ["path"] else ""
+        raise ValueError(f"dataset {name} needs the option(s) {missing}{hint}")
     return _LOADERS[name](**options)

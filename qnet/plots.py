@@ -126,6 +126,8 @@ def plot_run(run_dir, records=None, show_seeds=False):
         from qnet.experiment.store import load_records
 
         records = load_records(run_dir)
+    if len(records["epoch"]) == 0:
+        raise ValueError(f"{run_dir} has no finished recorded epoch yet: nothing to plot")
     n_alive = int(_alive(records).sum())
     figures = {
         "information_plane.png": information_plane(records, show_seeds=show_seeds,

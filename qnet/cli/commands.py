@@ -93,6 +93,8 @@ def plot(args):
 def estimators(args):
     from qnet.estimators import benchmark
 
+    if args.probes < 1 or args.bench_seeds < 1:
+        raise ValueError(f"--probes and --bench-seeds must be >= 1, got {args.probes} and {args.bench_seeds}")
     if args.run_dir:
         config = experiment.ExperimentConfig.from_json(read_manifest(args.run_dir, verify=False)["config"])
     else:

@@ -220,6 +220,7 @@ DEFAULT_LAYERS = {
 
 def default_network(dataset):
     """``layers`` and ``input_size`` of a dataset's default network (an MLP)."""
+    DataConfig(dataset=dataset)  # an unknown dataset is named as such
     if dataset not in DEFAULT_LAYERS:
         raise ValueError(f"dataset {dataset!r} has no default network: give widths (--widths) or layers (--layers)")
     widths = DEFAULT_LAYERS[dataset]
