@@ -49,9 +49,10 @@ print("I(X;T), I(T;Y) =", qnet.layer_information(codes, labels), "bits")
 # %%
 data = qnet.load_dataset("syn")
 train_idx, test_idx = data.split(0.2, seed=1000)
-net = qnet.NetworkConfig(widths=(12, 10, 7, 5, 4, 3, 2), activation="tanh", bits=8)
-config = qnet.TrainConfig(epochs=20 if QUICK else 300, seeds=(0, 1, 2), learning_rate=1e-3)
-trainer = qnet.Trainer(net, config, data.X, data.y, train_idx, test_idx)
+net = qnet.Network.from_widths((12, 10, 7, 5, 4, 3, 2), activation="tanh", bits=8)
+model = qnet.QuantizedNetwork(net, data.sample_shape, data.n_classes)
+config = qnet.TrainConfig(epochs=20 if QUICK else 300, seeds=3, learning_rate=1e-3)
+trainer = qnet.Trainer(model, config, data.X, data.y, train_idx, test_idx)
 state = trainer.init()
 labels = qnet.encode_labels(data.y)
 for epoch in range(1, config.epochs + 1):
@@ -65,12 +66,14 @@ print("                             I(T;Y) per layer", plane[..., 1].mean(0).rou
 # ## 3. The same with the experiment runner (records, checkpoints, figures)
 
 # %%
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 
 run_dir = tempfile.mkdtemp(prefix="qnet-tour-")
 records = qnet.run(qnet.preset("quick", epochs=10 if QUICK else 500, seeds=3), run_dir, progress=not QUICK)
 print(sorted(records))
-print(os.listdir(run_dir))
+print(sorted(os.listdir(run_dir)))
+print(qnet.experiment.summary(records))
 
 # %% [markdown]
 # ## 4. An estimator next to the truth
@@ -82,3 +85,4 @@ values = trainer.activations(state)  # per layer (seeds, 4096, d) float32
 binning = estimators.UniformBinning(30, "layer")
 for layer, v in enumerate(values):
     print(f"layer {layer + 1}: exact I(X;T) = {plane[0, layer, 0]:.3f}, binned = {binning(v[0], data.y)[0]:.3f} bits")
+shutil.rmtree(run_dir)

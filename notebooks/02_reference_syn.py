@@ -12,13 +12,14 @@
 #
 # The 12-10-7-5-4-3-2 network on the 4096-pattern synthetic task of Shwartz-Ziv & Tishby (2017),
 # 8-bit activations, Adam 1e-4, batch 256, 8000 epochs, 50 seeds, exact MI on all 4096 inputs at
-# every epoch. Full length takes about half an hour per activation on a 2-core machine
+# every epoch. Full length takes about 5 minutes per activation on a 2-core machine
 # (`qnet run --preset syn-tanh-8`); `QNET_NOTEBOOK_QUICK=1` runs a few epochs only. Set
 # `QNET_REFERENCE_RUNS` to a folder holding finished runs named `syn-tanh-8` and `syn-relu-8`
 # to plot those instead of training.
 
 # %%
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -32,10 +33,13 @@ saved = os.environ.get("QNET_REFERENCE_RUNS")
 
 
 def reference_run(name):
-    if saved and (Path(saved) / name / "records.npz").exists():
+    if saved and (Path(saved) / name / "manifest.json").exists():
         return qnet.load_records(Path(saved) / name)
     overrides = dict(epochs=6, seeds=2) if QUICK else {}
-    return qnet.run(qnet.preset(name, **overrides), tempfile.mkdtemp(prefix=name), progress=not QUICK)
+    folder = tempfile.mkdtemp(prefix=name)
+    records = qnet.run(qnet.preset(name, **overrides), folder, progress=not QUICK)
+    shutil.rmtree(folder)
+    return records
 
 
 records = {name: reference_run(name) for name in ("syn-tanh-8", "syn-relu-8")}

@@ -68,6 +68,7 @@ from qnet.model import (  # noqa: E402
     quantize,
 )
 
+from qnet.measure import InformationPlane, layer_codes, measure  # noqa: E402
 from qnet.training import TrainConfig, Trainer, train  # noqa: E402
 
 __version__ = "0.2.0"

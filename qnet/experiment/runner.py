@@ -241,6 +241,7 @@ def _train(config, s, store, progress, on_epoch, checkpoint_seconds):
     mi = parse_schedule(config.measure.mi_epochs, total, "mi_epochs")
     save_codes = parse_schedule(config.measure.save_codes, total, "save_codes")
     labels = information.encode_labels(s.eval_labels)
+    chain = bool(getattr(trainer.model, "chain", False))
     state = trainer.init()
     leaves, treedef = jax.tree_util.tree_flatten(state)
     _check_free_space(store, mi, len(trainer.seeds), len(trainer.layer_widths), sum(np.asarray(x).nbytes for x in leaves))
@@ -296,9 +297,9 @@ def _train(config, s, store, progress, on_epoch, checkpoint_seconds):
             state, metrics, codes = trainer.step(state, epoch, prefit=epoch <= config.training.prefit_epochs)
             counting = None
             if codes is not None and epoch in mi:
-                # chain: the codes are successive layers of deterministic networks
-                counting = counter.submit(information.information_batch, codes, labels,
-                                          layer_widths=trainer.layer_widths, chain=True, return_counts=True)
+                # chain: the model promises each layer is a function of the one before (qnet's networks do)
+                counting = counter.submit(information.information_batch, codes, labels, layer_widths=trainer.layer_widths,
+                                          chain=chain, return_counts=True)
             if pending is not None:
                 finish(*pending)
             pending = (epoch, state, counting, metrics, codes if epoch in save_codes else None)

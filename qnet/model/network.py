@@ -202,6 +202,7 @@ class QuantizedNetwork:
         self.built = build(network, input_shape, n_classes)
         self.name = "network"
         self.layer_names = tuple(layer.name for layer in self.built.measured)
+        self.chain = True  # a feed-forward stack of deterministic layers
 
     def init(self, seed):
         return init_numpy(self.built, seed)

@@ -17,6 +17,9 @@ a :class:`FunctionalModel` around a plain pair of functions, or a class of your 
   ``state`` itself if nothing changes). An optional ``values`` field holds the float values each
   measured layer passes on (the estimator benchmark uses them).
 
+Optional attributes: ``name``; ``layer_names`` (one per measured layer); ``chain`` (True if each
+measured layer is a function of the previous one, see :class:`FunctionalModel`).
+
 The trainer vmaps ``init``'s pytrees and ``apply`` over seeds and differentiates the loss
 with respect to ``params`` only. For the measured codes to be exact, each layer's codes must
 be what the network actually passes on (qnet's quantizers, :mod:`qnet.model.quantizers`,
@@ -42,15 +45,19 @@ class FunctionalModel:
 
     init: ``seed -> (params, state)``; apply: ``(params, state, x, *, key, training) -> Forward``
     (or ``(logits, codes, state)``); name: how runs and figures call it; layer_names: one per
-    measured layer (default ``T1, T2, ...``).
+    measured layer (default ``T1, T2, ...``); chain: promise that every measured layer's codes are
+    a function of the previous measured layer's (a plain feed-forward stack, no skip connection
+    from an earlier layer or the input past it, no noise): the counting may then skip layers
+    before an injective one (bit-identical). Leave it False when unsure.
     """
 
-    def __init__(self, init, apply, *, name="custom", layer_names=None):
+    def __init__(self, init, apply, *, name="custom", layer_names=None, chain=False):
         if not callable(init) or not callable(apply):
             raise TypeError("FunctionalModel needs two functions: init(seed) and apply(params, state, x, *, key, training)")
         self.init, self.apply = init, apply
         self.name = str(name)
         self.layer_names = None if layer_names is None else tuple(str(n) for n in layer_names)
+        self.chain = bool(chain)
 
     def __repr__(self):
         return f"FunctionalModel(name={self.name!r})"
