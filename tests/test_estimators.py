@@ -158,7 +158,8 @@ def test_benchmark_end_to_end_through_the_cli(tmp_path):
     assert exact.shape == (1, 3, 3, 2) and quantized.shape[1:] == exact.shape
     names = list(saved["names"])
     assert names == [e.name for e in E.default_estimators()]
-    assert saved["quantized_success"].shape == quantized.shape[:-1] and saved["float_seconds"].shape == quantized.shape[:-1]
+    assert saved["quantized_success"].shape == quantized.shape[:-1]
+    assert saved["float_seconds"].shape == quantized.shape[:-1]
     # every default estimator succeeds on this net, and a success holds finite values
     assert saved["quantized_success"].all() and np.isfinite(quantized).all()
     # the per-layer binning on the quantized net's values never exceeds the exact I(X;T) (a coarsening)

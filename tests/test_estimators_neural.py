@@ -32,6 +32,8 @@ def test_same_seed_same_number():
     a = E.MINE(**FAST, seed=3).mutual_information(x, y)
     assert E.MINE(**FAST, seed=3).mutual_information(x, y) == a
     assert E.MINE(**FAST, seed=4).mutual_information(x, y) != a
+    fit = E.MINE(**FAST, seed=3).fit(x, y)
+    assert fit["bits"] == a == max(fit["held_out_bits"]) and fit["steps"] == 100 * len(fit["held_out_bits"]) <= 600
 
 
 def test_infonce_cannot_exceed_its_ceiling():

@@ -203,6 +203,11 @@ class _NeuralEstimator:
 
         Raises FloatingPointError if no held-out value was finite (the critic diverged).
         """
+        return self.fit(x, y)["bits"]
+
+    def fit(self, x, y):
+        """Train on x: (n, d_x), y: (n, d_y); returns ``{"bits": the estimate, "steps": steps
+        taken, "held_out_bits": [the held-out bound after each chunk]}`` (see :meth:`mutual_information`)."""
         x, y = _pair(x, y, "x", "y")
         n = x.shape[0]
         n_train, batch, test_batch = self._split(n)
@@ -218,7 +223,7 @@ class _NeuralEstimator:
         params = _init_critic(jax.random.PRNGKey(self.seed), d_x, d_y, self.hidden, x.shape[1], y.shape[1])
         opt_state = optax.adam(self.learning_rate).init(params)
         log_ema = jnp.float32(-jnp.inf)
-        best, since_best, done = -math.inf, 0, 0
+        best, since_best, done, history = -math.inf, 0, 0, []
         while done < self.steps:
             chunk = min(self.test_every, self.steps - done)
             rows = np.stack([rng.permutation(n_train)[:batch] for _ in range(chunk)]).astype(np.int32)
@@ -228,6 +233,7 @@ class _NeuralEstimator:
                 learning_rate=float(self.learning_rate), alpha=float(self._alpha()))
             done += chunk
             value = float(_held_out_bound(params, x_test, y_test, kind=self._kind))
+            history.append(value / LN2)
             if math.isfinite(value) and value > best:
                 best, since_best = value, 0
             else:
@@ -236,7 +242,7 @@ class _NeuralEstimator:
                     break
         if not math.isfinite(best):
             raise FloatingPointError(f"{self.name}: no finite held-out value in {done} steps (the critic diverged)")
-        return best / LN2
+        return {"bits": best / LN2, "steps": done, "held_out_bits": history}
 
     def __call__(self, activations, labels, inputs=None):
         """(I_XT, I_TY) estimates in bits: I(X;T) from (inputs, activations), I(T;Y) from

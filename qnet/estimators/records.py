@@ -9,13 +9,15 @@ import math
 import time
 from dataclasses import dataclass
 
+import jax
 import numpy as np
 
 #: Exceptions recorded as a failed estimate (``success=False``, the message as ``reason``):
 #: bad or degenerate data (ValueError, LinAlgError), overflow or division (ArithmeticError,
-#: which includes FloatingPointError), out of memory (MemoryError; XLA reports it as a
-#: RuntimeError). A TypeError (the wrong kind of argument) is a bug of the caller and propagates.
-RECORDED_FAILURES = (ValueError, ArithmeticError, MemoryError, np.linalg.LinAlgError, RuntimeError)
+#: which includes FloatingPointError), out of memory (MemoryError; XLA reports it, and other
+#: failures of a compiled program, as a JaxRuntimeError). Anything else — a TypeError (the
+#: wrong kind of argument), NotImplementedError — is a bug, and propagates.
+RECORDED_FAILURES = (ValueError, ArithmeticError, MemoryError, np.linalg.LinAlgError, jax.errors.JaxRuntimeError)
 
 
 @dataclass(frozen=True)

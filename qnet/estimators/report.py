@@ -55,7 +55,8 @@ def markdown_table(rows, exact, failures=None):
     for r in rows:
         cells = [r["estimator"], f"{r['failures']} / {r['estimates']}", _cell(r["penalised_mae_I_XT"], 3),
                  _cell(r["mae_I_XT"], 3), _cell(r["max_err_I_XT"], 3), _cell(r["penalised_mae_I_TY"], 3),
-                 _cell(r["mae_I_TY"], 3), _slash(r, ("false_compression", "missed_compression", "undecided_compression")),
+                 _cell(r["mae_I_TY"], 3),
+                 _slash(r, ("false_compression", "missed_compression", "undecided_compression")),
                  _cell(r["dpi_violations"]), _slash(r, ("above_log2n", "above_H_Y", "negative")),
                  _cell(r["at_ceiling"]), _cell(r.get("seconds_mean"), 3),
                  _slash(r, ("float_failures", "float_dpi_violations", "float_compression")),
