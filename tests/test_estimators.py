@@ -45,6 +45,41 @@ def test_original_fixed_binning_saturates():
     assert E.UniformBinning(30, "fixed")(acts, RNG.integers(0, 2, 500))[0] == 0.0
 
 
+def test_miller_madow_binning_against_hand_computed_values():
+    """n = 8, T = 0 0 1 1 2 2 3 3 (m_T = 4 bins), H(T) = 2 bits, so I(X;T) = 2 + 3 / (16 ln 2).
+    With Y = 0 0 0 0 1 1 1 1 (m_Y = 2, m_TY = 4): plug-in I(T;Y) = 1, corrected 1 + (4 + 2 - 4 - 1) / (16 ln 2).
+    With Y = 0 1 0 1 0 1 0 1 (m_TY = 8): plug-in 0, corrected (4 + 2 - 8 - 1) / (16 ln 2) < 0."""
+    acts = np.array([0, 0, 1, 1, 2, 2, 3, 3], float)[:, None] + 0.5
+    est = E.UniformBinning(4, "fixed", value_range=(0.0, 4.0), miller_madow=True)
+    plain = E.UniformBinning(4, "fixed", value_range=(0.0, 4.0))
+    assert est.name == "binning-4-fixed-mm" and plain.name == "binning-4-fixed"
+    unit = 1 / (16 * math.log(2))
+    assert est(acts, [0, 0, 0, 0, 1, 1, 1, 1]) == pytest.approx((2 + 3 * unit, 1 + unit), abs=1e-12)
+    assert plain(acts, [0, 0, 0, 0, 1, 1, 1, 1]) == pytest.approx((2.0, 1.0), abs=1e-12)
+    assert est(acts, [0, 1, 0, 1, 0, 1, 0, 1]) == pytest.approx((2 + 3 * unit, -3 * unit), abs=1e-12)
+    # adaptive bins: the same correction of whatever bins it makes (counted here with sets)
+    acts = RNG.normal(size=(500, 2))
+    labels = RNG.integers(0, 3, 500)
+    adaptive = E.AdaptiveBinning(5, "mass", miller_madow=True)
+    assert adaptive.name == "adaptive-5-mass-mm"
+    codes = adaptive.codes(acts)
+    m_t, m_y = len(set(ref.rows(codes))), len(set(labels.tolist()))
+    m_ty = len(set(zip(ref.rows(codes), labels.tolist())))
+    unit = 1 / (2 * 500 * math.log(2))
+    assert adaptive(acts, labels) == pytest.approx(
+        (ref.entropy(codes) + (m_t - 1) * unit, ref.mutual_information(codes, labels) + (m_t + m_y - m_ty - 1) * unit),
+        abs=1e-12)
+
+
+def test_miller_madow_exceeds_log2_n_on_distinct_values():
+    """64 distinct values in 64 bins: plug-in H = log2 64 = 6 bits; corrected 6 + 63 / (128 ln 2)."""
+    acts = np.arange(64, dtype=float)[:, None]
+    i_xt, _ = E.UniformBinning(64, "layer", miller_madow=True)(acts, np.zeros(64, int))
+    assert i_xt == pytest.approx(6 + 63 / (128 * math.log(2)), abs=1e-12) and i_xt > math.log2(64)
+    with pytest.raises(TypeError, match="miller_madow"):
+        E.UniformBinning(30, "layer", miller_madow="yes")
+
+
 @pytest.mark.parametrize("bound", ["upper", "lower"])
 def test_kde_reproduces_exact_values_on_integer_codes(bound):
     codes = RNG.integers(0, 4, (600, 3))
@@ -79,7 +114,7 @@ def test_ksg_agrees_with_scikit_learn():
     assert E.ksg_mutual_information(x, y, 3) == pytest.approx(theirs, abs=1e-6)
     labels = (y.ravel() > 0.3).astype(int)
     theirs = sklearn.mutual_info_classif(x, labels, n_neighbors=3, random_state=0)[0] / math.log(2)
-    assert E.mixed_ksg_mutual_information(x, labels, 3) == pytest.approx(theirs, abs=1e-6)
+    assert E.ross_mutual_information(x, labels, 3) == pytest.approx(theirs, abs=1e-6)
 
 
 def test_estimator_protocol_and_bad_input():
@@ -104,7 +139,7 @@ def test_ksg_counts_tied_samples_like_scikit_learn():
     sklearn = pytest.importorskip("sklearn.feature_selection")
     t = RNG.integers(0, 3, (400, 1)).astype(float)
     labels = RNG.integers(0, 2, 400)
-    ours = E.mixed_ksg_mutual_information(t, labels, 3)
+    ours = E.ross_mutual_information(t, labels, 3)
     assert np.isfinite(ours)
     assert ours == pytest.approx(max(0.0, sklearn.mutual_info_classif(t + 0.0, labels, n_neighbors=3, random_state=0)[0]) / math.log(2), abs=0.02)
 
@@ -112,17 +147,26 @@ def test_ksg_counts_tied_samples_like_scikit_learn():
 def test_benchmark_end_to_end_through_the_cli(tmp_path):
     from qnet import cli
 
+    # the 820 test inputs of SYN through a 12-5-3-2 net keep the kNN and KDE estimators cheap
     code = cli.main(["estimators", "--epochs", "4", "--seeds", "1", "--probes", "3", "--bench-seeds", "1",
-                     "--out", str(tmp_path), "--no-progress"])
+                     "--eval-set", "test", "--widths", "12-5-3-2", "--out", str(tmp_path), "--no-progress"])
     assert code == 0
     for name in ("estimators.csv", "estimators.md", "estimators.npz", "estimators_plane.png"):
         assert (tmp_path / name).stat().st_size > 0
     saved = np.load(tmp_path / "estimators.npz")
     exact, quantized = saved["exact"], saved["quantized"]
-    assert exact.shape == (1, 3, 6, 2) and quantized.shape[1:] == exact.shape
+    assert exact.shape == (1, 3, 3, 2) and quantized.shape[1:] == exact.shape
     names = list(saved["names"])
+    assert names == [e.name for e in E.default_estimators()]
+    assert saved["quantized_success"].shape == quantized.shape[:-1]
+    assert saved["float_seconds"].shape == quantized.shape[:-1]
+    # every default estimator succeeds on this net, and a success holds finite values
+    assert saved["quantized_success"].all() and np.isfinite(quantized).all()
     # the per-layer binning on the quantized net's values never exceeds the exact I(X;T) (a coarsening)
     b = names.index("binning-30-layer")
     assert np.all(quantized[b, ..., 0] <= exact[..., 0] + 1e-9)
+    # binning per unit into 256 bins recovers the 8-bit codes: exact values
+    np.testing.assert_allclose(quantized[names.index("binning-256-neuron")], exact, atol=1e-9)
     lines = (tmp_path / "estimators.csv").read_text().splitlines()
-    assert len(lines) == 1 + len(names)
+    assert len(lines) == 1 + len(names) and lines[0].startswith("estimator,estimates,failures")
+    assert "penalised MAE" in (tmp_path / "estimators.md").read_text()

@@ -1,0 +1,144 @@
+"""Estimators by name, for a command line: ``--estimators NAME[,NAME...]`` plus settings.
+
+Names are families (``binning-layer``, ``mixed-ksg``, ``infonce``...); the settings a
+command line passes are ``bins`` (binning), ``sigma2`` (KDE noise variance), ``k`` (kNN
+neighbours) and ``steps`` (neural training steps). An estimator object's own ``name`` adds
+its parameters (``binning-30-layer-mm``, ``mixed-ksg-3``).
+"""
+
+from dataclasses import dataclass
+
+from qnet.estimators.binning import AdaptiveBinning, UniformBinning
+from qnet.estimators.kde import KDE
+from qnet.estimators.knn import KSG
+from qnet.estimators.mixed_ksg import MixedKSG
+from qnet.estimators.neural import MINE, NWJ, InfoNCE
+
+#: setting -> (what it is, the estimator field it sets)
+SETTINGS = {
+    "bins": ("number of bins (binning)", "n_bins"),
+    "sigma2": ("variance of the Gaussian noise (KDE)", "variance"),
+    "k": ("number of nearest neighbours (KSG, mixed KSG)", "k"),
+    "steps": ("maximum number of training steps (neural)", "steps"),
+}
+
+
+@dataclass(frozen=True)
+class EstimatorInfo:
+    """A registered estimator family: ``name``, a one-line ``description``, ``settings``
+    (setting -> its default) and ``make(**fields)`` building the estimator."""
+
+    name: str
+    description: str
+    settings: dict
+    make: object
+
+    def build(self, **settings):
+        """The estimator with ``settings`` (None = default); a setting it does not take is a TypeError."""
+        fields = {}
+        for key, value in settings.items():
+            if key not in self.settings:
+                raise TypeError(f"estimator {self.name!r} takes no setting {key!r} "
+                                f"(it takes: {', '.join(self.settings) or 'none'})")
+            if value is not None:
+                fields[SETTINGS[key][1]] = value
+        return self.make(**fields)
+
+
+def _entries():
+    out = []
+    mm_note = "; Miller-Madow corrected entropies (can exceed log2 n)"
+    for mm in (False, True):
+        suffix, note = ("-mm", mm_note) if mm else ("", "")
+        for bounds, text in (("fixed", "equal-width bins on [-1, 1], as Shwartz-Ziv & Tishby 2017"),
+                             ("layer", "equal-width bins over the layer's range"),
+                             ("neuron", "equal-width bins over each unit's range")):
+            out.append(EstimatorInfo(f"binning-{bounds}{suffix}", text + note, {"bins": 30},
+                                     lambda b=bounds, m=mm, **f: UniformBinning(bounds=b, miller_madow=m, **f)))
+        for strategy, text in (("mass", "equal-mass bins over the layer's values (quantiles)"),
+                               ("distinct", "bins with equal numbers of distinct values, as Chelombiev et al. 2019")):
+            out.append(EstimatorInfo(f"adaptive-{strategy}{suffix}", text + note, {"bins": 30},
+                                     lambda s=strategy, m=mm, **f: AdaptiveBinning(strategy=s, miller_madow=m, **f)))
+    out += [
+        EstimatorInfo("kde-upper", "Kolchinsky-Tracey KDE upper bound, as Saxe et al. 2018", {"sigma2": 1e-3},
+                      lambda **f: KDE(bound="upper", **f)),
+        EstimatorInfo("kde-lower", "Kolchinsky-Tracey KDE lower bound", {"sigma2": 1e-3},
+                      lambda **f: KDE(bound="lower", **f)),
+        EstimatorInfo("ksg", "KSG algorithm 1 (I(X;T)) and Ross 2014 (I(T;Y)); biased on ties", {"k": 3}, KSG),
+        EstimatorInfo("mixed-ksg", "Gao et al. 2017 kNN estimator for discrete-continuous mixtures (ties)",
+                      {"k": 3}, MixedKSG),
+        EstimatorInfo("mine", "MINE (Donsker-Varadhan bound, moving-average gradient), bmi defaults",
+                      {"steps": 10_000}, MINE),
+        EstimatorInfo("nwj", "NWJ bound (Nguyen, Wainwright & Jordan 2010), bmi defaults", {"steps": 10_000}, NWJ),
+        EstimatorInfo("infonce", "InfoNCE bound (van den Oord et al. 2018); at most log2(batch) bits",
+                      {"steps": 10_000}, InfoNCE),
+    ]
+    return {e.name: e for e in out}
+
+
+_REGISTRY = _entries()
+
+
+def available():
+    """Every registered family, in a fixed order: a list of :class:`EstimatorInfo`."""
+    return list(_REGISTRY.values())
+
+
+def describe():
+    """Text listing every name, its settings with defaults, and its description (one line each)."""
+    width = max(len(e.name) for e in available())
+    lines = []
+    for e in available():
+        settings = ", ".join(f"{k}={v:g}" for k, v in e.settings.items())
+        lines.append(f"{e.name:<{width}}  [{settings}]  {e.description}")
+    return "\n".join(lines)
+
+
+def info(name):
+    """The :class:`EstimatorInfo` registered as ``name``; unknown name: ValueError listing the names."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown estimator {name!r}; expected one of: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name]
+
+
+def by_name(name, **settings):
+    """The estimator registered as ``name`` with ``settings`` (bins, sigma2, k, steps; None =
+    default), e.g. ``by_name("mixed-ksg", k=5)``. Unknown name: ValueError listing the names."""
+    return info(name).build(**settings)
+
+
+def parse(names, **settings):
+    """Estimators from ``"NAME[,NAME...]"`` (or a list of names); each setting goes to the
+    estimators that take it. A setting given (not None) that none of them takes is a
+    ValueError, as are unknown, repeated or empty names."""
+    if isinstance(names, str):
+        names = [part.strip() for part in names.split(",")]
+    names = list(names)
+    if not names or any(not n for n in names):
+        raise ValueError(f"estimators must be a comma-separated list of names, got {names!r}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"estimators lists {', '.join(repeated)} more than once")
+    for key in settings:
+        if key not in SETTINGS:
+            raise TypeError(f"unknown setting {key!r}; expected one of {', '.join(SETTINGS)}")
+    infos = [info(n) for n in names]
+    for key, value in settings.items():
+        if value is not None and not any(key in e.settings for e in infos):
+            raise ValueError(f"setting {key}={value} is taken by none of {', '.join(names)}")
+    return [e.build(**{k: v for k, v in settings.items() if k in e.settings}) for e in infos]
+
+
+def default_estimators():
+    """The benchmark's default estimators, with the parameters of the studies they come from:
+    the classic binning, KDE and KSG estimators, plus mixed KSG and two Miller-Madow binnings.
+    The neural ones are opt-in (:func:`neural_estimators`): ~1-10 s per estimate each."""
+    return [UniformBinning(30, "fixed"), UniformBinning(30, "layer"), UniformBinning(100, "layer"),
+            UniformBinning(256, "neuron"), AdaptiveBinning(30, "mass"), KDE(1e-3, "upper"), KDE(1e-3, "lower"),
+            KSG(3), MixedKSG(3), UniformBinning(30, "layer", miller_madow=True),
+            UniformBinning(256, "neuron", miller_madow=True)]
+
+
+def neural_estimators(steps=10_000, seed=0):
+    """MINE, NWJ and InfoNCE with bmi's defaults; meant for a few probed epochs (``--probes 3``)."""
+    return [MINE(steps=steps, seed=seed), NWJ(steps=steps, seed=seed), InfoNCE(steps=steps, seed=seed)]
