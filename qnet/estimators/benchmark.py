@@ -12,7 +12,6 @@ successful estimates, a penalised MAE that charges each failure, false/missed
 compression, DPI violations and values outside the information bounds.
 """
 
-import dataclasses
 import math
 from pathlib import Path
 
@@ -46,16 +45,18 @@ def _trajectories(config, probes, estimators, with_exact, progress, label):
     """Train ``config`` and estimate at the ``probes`` epochs. Returns ``(exact, results,
     log2n, h_y)``: exact (S, P, L, 2) bits (NaN unless with_exact); results a dict of
     ``values`` (E, S, P, L, 2), ``success``, ``seconds``, ``reasons`` (E, S, P, L)."""
-    trainer, labels = experiment.setup(config)
-    inputs = trainer.eval_inputs
+    setup = experiment.setup(config)
+    trainer, labels = setup.trainer, setup.eval_labels
+    inputs = trainer.eval_inputs.reshape(len(labels), -1)
     state = trainer.init()
-    n_l = len(trainer.layer_widths)
-    exact = np.full((config.seeds, len(probes), n_l, 2), np.nan)
-    results = _empty_results(len(estimators), config.seeds, len(probes), n_l)
+    n_l = len(trainer.activations(state))
+    seeds = config.training.seeds
+    exact = np.full((seeds, len(probes), n_l, 2), np.nan)
+    results = _empty_results(len(estimators), seeds, len(probes), n_l)
     encoded = information.encode_labels(labels)
     row = {int(e): i for i, e in enumerate(probes)}
     for epoch in tqdm(range(1, int(probes[-1]) + 1), desc=label, unit="epoch", disable=not progress):
-        state, _, codes = trainer.step(state, epoch)
+        state, _, codes = trainer.step(state, epoch, prefit=epoch <= config.training.prefit_epochs)
         if epoch in row:
             if with_exact:
                 exact[:, row[epoch]] = information.information_batch(codes, encoded, layer_widths=trainer.layer_widths,
@@ -101,10 +102,10 @@ def run_benchmark(config, out_dir, estimators=None, probes=8, seeds=2, progress=
     elif isinstance(estimators, str):
         estimators = registry.parse(estimators)
     estimators = list(estimators)
-    config = dataclasses.replace(config, seeds=min(seeds, config.seeds))
-    probes = probe_epochs(config.epochs, probes)
+    config = config.replace(seeds=min(seeds, config.training.seeds))
+    probes = probe_epochs(config.training.total_epochs, probes)
     exact, quantized, log2n, h_y = _trajectories(config, probes, estimators, True, progress, "quantized")
-    float_config = dataclasses.replace(config, bits=None, weight_bits=None)
+    float_config = config.replace(bits=None, weight_bits=None)
     _, float_net, _, _ = _trajectories(float_config, probes, estimators, False, progress, "float")
     rows = table_rows(estimators, exact, quantized, float_net, log2n, h_y)
     names = [e.name for e in estimators]
