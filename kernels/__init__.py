@@ -15,8 +15,12 @@ from .counting import (
     layer_information_of_block,
     row_ids,
 )
+from .noisy import DIRECT, ONE_WORD, ROWS, mixture_entropies, push_products, sample_log_ratios, slab_terms
 
 __all__ = [
+    "DIRECT",
+    "ONE_WORD",
+    "ROWS",
     "entropy_of_ids",
     "information_batch",
     "information_batch_parallel",
@@ -24,5 +28,9 @@ __all__ = [
     "integer_ids",
     "joint_entropy_of_ids",
     "layer_information_of_block",
+    "mixture_entropies",
+    "push_products",
     "row_ids",
+    "sample_log_ratios",
+    "slab_terms",
 ]
