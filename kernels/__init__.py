@@ -15,12 +15,9 @@ from .counting import (
     layer_information_of_block,
     row_ids,
 )
-from .noisy import DIRECT, ONE_WORD, ROWS, mixture_entropies, push_products, sample_log_ratios, slab_terms
+from .noisy import mixture_entropies, push_products, sample_log_ratios
 
 __all__ = [
-    "DIRECT",
-    "ONE_WORD",
-    "ROWS",
     "entropy_of_ids",
     "information_batch",
     "information_batch_parallel",
@@ -32,5 +29,4 @@ __all__ = [
     "push_products",
     "row_ids",
     "sample_log_ratios",
-    "slab_terms",
 ]

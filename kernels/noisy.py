@@ -1,22 +1,24 @@
 """Exact sums over mixtures of product distributions on integer codes (noisy layers).
 
-A *component* k is a product law on d integer units: unit u takes the values
+A *law* k is a product distribution on d integer units: unit u takes the values
 ``lo[k, u] + j`` (``0 <= j < length[k, u]``) with probability ``probs[k, u, j]``.
-A noisy layer is a mixture of components with weights ``weights[k, c]`` (the joint
-probability of component k and class c). The kernels add up, for every output code
-t, the mass ``sum_k weights[k, c] prod_u probs[k, u, t_u - lo[k, u]]`` in a table
-keyed by t itself, and never merge two distinct codes:
+A noisy layer is a mixture of *items* r, each a law ``law[r]`` with a scale and a row of
+class weights ``weights[r, c]``. For every output code t the kernels need the mass
 
-* ``mode 0`` (direct): the mixed-radix index ``sum_u (t_u - tmin_u) stride_u`` of a
-  small code space addresses an index array;
-* ``mode 1`` (one word): the same mixed-radix key (lossless, < 2**64) is hashed into
-  an open-addressing table whose slots match only on key equality;
-* ``mode 2`` (rows): t is hashed unit by unit and a matching hash is verified by
-  comparing every unit of t with the stored code.
+    q(t, c) = sum_r scale_r weights[r, c] prod_u probs[law_r, u, t_u - lo[law_r, u]].
 
-:func:`mixture_entropies` sweeps the values of unit 0 one *slab* at a time (a code t
-belongs to the slab of t_0, and only components whose unit-0 support holds t_0 reach
-it), so the table holds one slab and its memory is the largest slab's support.
+They get it by a lexicographic sweep, unit by unit: the items are sorted by their lowest
+value on unit 0; for each value t_0 a window of that sorted list holds exactly the items
+whose unit-0 support contains t_0; those items, their weights multiplied by the unit-0
+probability, are sorted by unit 1 and swept the same way, and so on down to the last
+unit, where each value t_{d-1} closes one code t. Every code of the support is reached
+once, along its own path (t_0, ..., t_{d-1}), with the sum over exactly the items whose
+support holds it: no keys, no hashing, so two distinct codes can never be merged, and
+the memory is O(d * items) whatever the code range. A prefix (t_0, ..., t_u) that only
+one item reaches is closed in one step (its codes carry a scaled product law, whose
+entropy is known), so the work is at most about one step per (item, code) term and far
+less where the noise balls of distinct codes seldom overlap.
+
 Only ``@njit`` code lives here; arguments are checked in :mod:`qnet.information.noisy`.
 """
 
@@ -27,244 +29,221 @@ from numba import njit
 # keeps Python's exception machinery out of the loops (these kernels never raise).
 _OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
 _jit = njit(**_OPTIONS)
-_inline = njit(inline="always", **_OPTIONS)
 
-DIRECT, ONE_WORD, ROWS = 0, 1, 2
-_PRIME = np.uint64(0x9E3779B97F4A7C15)
+_INSERTION = 24  # levels with fewer items are sorted by insertion
 
 
-@_inline
-def _mix64(x):
-    """splitmix64 finaliser (a bijection of uint64)."""
-    x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return x
+@njit(inline="always", **_OPTIONS)
+def _add(total, carry, x):
+    """Neumaier's compensated sum: (total, carry) += x. Millions of -p log2 p terms summed
+    one by one would drift by ~1e-9 bits; compensated, the result is good to ~1e-14."""
+    s = total + x
+    if abs(total) >= abs(x):
+        carry += (total - s) + x
+    else:
+        carry += (x - s) + total
+    return s, carry
 
 
 @_jit
-def _fill(comps, scales, n_comps, first, lo, length, probs, weights, mode, tmin, stride,
-          index, slot_key, entry_t, entry_slot, vals, t, pos, pp):
-    """Add ``scales[r] * weights[k, :] * prod_{u >= first} probs[k, u, t_u - lo[k, u]]`` for
-    k = comps[r], r < n_comps, to the entry of every code t of k's support on units first..
-    (t[:first] as given), in a table that is empty on entry. Returns the number of entries.
+def _argsort_level(lev_item, lev_w, u, n, key_unit, law, lo):
+    """Sort level u's n items (and their weights) by lo[law[item], key_unit] (large levels)."""
+    keys = np.empty(n, np.int64)
+    for i in range(n):
+        keys[i] = lo[law[lev_item[u, i]], key_unit]
+    order = np.argsort(keys)
+    items = lev_item[u, :n].copy()
+    ws = lev_w[u, :n].copy()
+    for i in range(n):
+        lev_item[u, i] = items[order[i]]
+        lev_w[u, i] = ws[order[i]]
 
-    Units are enumerated like an odometer (last unit fastest); pos[first:] is zero on entry
-    and exit. One function body for the whole batch: Numba keeps reference counting out of
-    the loop only when no helper taking arrays is called per term (helpers cost ~150 ns a call).
+
+@_jit
+def _sweep(start, stop, scale, law, weights, lo, length, probs, reach, tail_h, tail_n,
+           lev_item, lev_w, lev_n, lev_a, lev_t, q, sums, out_codes, out_probs, nnz):
+    """Sweep the mixture of items start..stop-1 (see the module docstring).
+
+    scale: (R,) item scales; law: (R,) law of each item; weights: (R, C); reach: (d,) the
+    longest unit-u support of any law; lev_*: per-level work arrays ((d, cap) and (d,)); q: (C,).
+    Adds -sum_t p log2 p, -sum_{t,c} q log2 q and the number of codes to sums[0..2] (sums[3],
+    sums[4]: the compensations of sums[0], sums[1]). When out_codes has rows, writes each code
+    and p(t) (C = 1) at rows nnz, nnz + 1, ... and returns the new nnz. Otherwise a prefix that
+    only one item reaches is closed at once from tail_h[k, u] = sum_{v >= u} H(unit v of law k)
+    and tail_n[k, u] = prod_{v >= u} |supp unit v|: the codes below it carry W pi(t) (W the
+    item's path weight times its class weight), pi a product law on the remaining units, and
+    sum_t -W pi log2(W pi) = W (H(pi) - log2 W) exactly.
     """
     d = lo.shape[1]
-    store = entry_t.shape[0] > 0
-    mask = np.int64(index.shape[0] - 1)
-    count = 0
-    for r in range(n_comps):
-        k = comps[r]
-        pp[first] = scales[r]
-        u = first
-        while True:
-            while u < d:
-                t[u] = lo[k, u] + pos[u]
-                pp[u + 1] = pp[u] * probs[k, u, pos[u]]
-                u += 1
-            p = pp[d]
-            if p > 0.0:
-                key = np.uint64(0)
-                if mode == ROWS:  # hash of the units; matches are verified unit by unit
-                    key = np.uint64(0x243F6A8885A308D3)
-                    for j in range(first, d):
-                        key = (key ^ np.uint64(t[j])) * _PRIME
-                        key ^= key >> np.uint64(29)
-                    key = _mix64(key)
-                else:  # mixed-radix index: lossless
-                    for j in range(first, d):
-                        key += np.uint64(t[j] - tmin[j]) * stride[j]
-                if mode == DIRECT:
-                    slot = np.int64(key)
-                    e = index[slot]
-                else:
-                    slot = np.int64((_mix64(key) if mode == ONE_WORD else key) & np.uint64(mask))
-                    while True:
-                        e = index[slot]
-                        if e < 0 or slot_key[slot] == key and mode == ONE_WORD:
-                            break
-                        if slot_key[slot] == key:  # mode ROWS: same hash, compare the codes
-                            same = True
-                            for j in range(first, d):
-                                if entry_t[e, j] != t[j]:
-                                    same = False
-                                    break
-                            if same:
-                                break
-                        slot = (slot + 1) & mask
-                    if e < 0:
-                        slot_key[slot] = key
-                if e < 0:
-                    e = count
-                    count += 1
-                    index[slot] = e
-                    entry_slot[e] = slot
-                    if store:
-                        for j in range(d):
-                            entry_t[e, j] = t[j]
-                    for c in range(vals.shape[1]):
-                        vals[e, c] = 0.0
-                for c in range(vals.shape[1]):
-                    vals[e, c] += p * weights[k, c]
-            u = d - 1
-            while u >= first:
-                pos[u] += 1
-                if pos[u] < length[k, u]:
-                    break
-                pos[u] = 0
-                u -= 1
-            if u < first:
-                break
-    return count
-
-
-@_jit
-def _new_table(mode, space, entry_cap, d, n_vals, store_codes):
-    size = 16
-    while size < 2 * entry_cap:
-        size *= 2
-    index = np.full(space if mode == DIRECT else size, -1, np.int64)
-    slot_key = np.empty(0 if mode == DIRECT else size, np.uint64)
-    entry_t = np.empty((entry_cap if store_codes or mode == ROWS else 0, d), np.int64)
-    return index, slot_key, entry_t, np.empty(entry_cap, np.int64), np.empty((entry_cap, n_vals))
-
-
-@_jit
-def slab_terms(lo, length):
-    """(total, largest slab's) number of (component, code) terms of :func:`mixture_entropies`.
-
-    lo, length: (m, d) int64, components sorted by lo[:, 0]. A term is one code of one
-    component's support; the total bounds the support of the mixture and the work.
-    """
-    m, d = lo.shape
-    rest = np.ones(m, np.int64)
-    for k in range(m):
-        for u in range(1, d):
-            rest[k] *= length[k, u]
-    reach = 0
-    for k in range(m):
-        reach = max(reach, length[k, 0])
-    total, largest, a, v = 0, 0, 0, lo[0, 0]
-    while a < m:
-        while a < m and lo[a, 0] + reach <= v:
+    emit = out_codes.shape[0] > 0
+    n0 = 0
+    for r in range(start, stop):
+        if scale[r] > 0.0:
+            lev_item[0, n0] = r
+            lev_w[0, n0] = scale[r]
+            n0 += 1
+    if n0 == 0:
+        return nnz
+    _argsort_level(lev_item, lev_w, 0, n0, 0, law, lo)
+    lev_n[0], lev_a[0], lev_t[0] = n0, 0, lo[law[lev_item[0, 0]], 0]
+    u = 0
+    while u >= 0:
+        n, a, tu = lev_n[u], lev_a[u], lev_t[u]
+        while a < n and lo[law[lev_item[u, a]], u] + reach[u] <= tu:  # items wholly below tu
             a += 1
-        if a == m:
-            break
-        v = max(v, lo[a, 0])
-        terms, b = 0, a
-        while b < m and lo[b, 0] <= v:
-            if v - lo[b, 0] < length[b, 0]:
-                terms += rest[b]
+        if a == n:  # level exhausted: back to the parent (already set to its next value)
+            u -= 1
+            continue
+        tu = max(tu, lo[law[lev_item[u, a]], u])  # skip values no item reaches
+        lev_a[u], lev_t[u] = a, tu + 1  # the next visit of this level starts at tu + 1
+        if u == d - 1:  # the last unit: code (lev_t[0] - 1, ..., tu) is closed
+            for c in range(q.shape[0]):
+                q[c] = 0.0
+            b = a
+            while b < n and lo[law[lev_item[u, b]], u] <= tu:
+                r = lev_item[u, b]
+                j = tu - lo[law[r], u]
+                if j < length[law[r], u]:
+                    pr = lev_w[u, b] * probs[law[r], u, j]
+                    for c in range(q.shape[0]):
+                        q[c] += pr * weights[r, c]
+                b += 1
+            p = 0.0
+            for c in range(q.shape[0]):
+                p += q[c]
+                if q[c] > 0.0:
+                    sums[1], sums[4] = _add(sums[1], sums[4], -q[c] * np.log2(q[c]))
+            if p > 0.0:
+                sums[0], sums[3] = _add(sums[0], sums[3], -p * np.log2(p))
+                sums[2] += 1.0
+                if emit:
+                    for v in range(d - 1):
+                        out_codes[nnz, v] = lev_t[v] - 1
+                    out_codes[nnz, d - 1] = tu
+                    out_probs[nnz] = p
+                    nnz += 1
+            continue
+        v = u + 1  # the next level: items whose unit-u support holds tu
+        m = 0
+        b = a
+        while b < n and lo[law[lev_item[u, b]], u] <= tu:
+            r = lev_item[u, b]
+            j = tu - lo[law[r], u]
+            if j < length[law[r], u] and probs[law[r], u, j] > 0.0:
+                lev_item[v, m] = r
+                lev_w[v, m] = lev_w[u, b] * probs[law[r], u, j]
+                m += 1
             b += 1
-        total += terms
-        largest = max(largest, terms)
-        v += 1
-    return total, largest
+        if m == 0:
+            continue
+        if m == 1 and not emit:  # one item below this prefix: close its product law at once
+            r, w = lev_item[v, 0], lev_w[v, 0]
+            h = tail_h[law[r], v]
+            total = 0.0
+            for c in range(q.shape[0]):
+                wc = w * weights[r, c]
+                total += wc
+                if wc > 0.0:
+                    sums[1], sums[4] = _add(sums[1], sums[4], wc * (h - np.log2(wc)))
+            if total > 0.0:
+                sums[0], sums[3] = _add(sums[0], sums[3], total * (h - np.log2(total)))
+                sums[2] += tail_n[law[r], v]
+            continue
+        if m > _INSERTION:
+            _argsort_level(lev_item, lev_w, v, m, v, law, lo)
+        else:  # insertion sort, written out here: a call per node would cost more than the sort
+            for i in range(1, m):
+                r, w = lev_item[v, i], lev_w[v, i]
+                key = lo[law[r], v]
+                j = i - 1
+                while j >= 0 and lo[law[lev_item[v, j]], v] > key:
+                    lev_item[v, j + 1] = lev_item[v, j]
+                    lev_w[v, j + 1] = lev_w[v, j]
+                    j -= 1
+                lev_item[v, j + 1] = r
+                lev_w[v, j + 1] = w
+        lev_n[v], lev_a[v], lev_t[v] = m, 0, lo[law[lev_item[v, 0]], v]
+        u = v
+    return nnz
 
 
 @_jit
-def mixture_entropies(lo, length, probs, weights, mode, tmin, stride, space, entry_cap):
-    """Exact (H(T), H(T, Y), |supp T|) in bits of a mixture of product components.
+def _workspace(lo, length, probs, cap, n_classes):
+    """reach, tails (see :func:`_sweep`) and the per-level work arrays."""
+    m, d = lo.shape
+    reach = np.zeros(d, np.int64)
+    tail_h = np.zeros((m, d + 1))
+    tail_n = np.ones((m, d + 1))
+    for k in range(m):
+        for u in range(d - 1, -1, -1):
+            reach[u] = max(reach[u], length[k, u])
+            h, nz = 0.0, 0
+            for j in range(length[k, u]):
+                p = probs[k, u, j]
+                if p > 0.0:
+                    h -= p * np.log2(p)
+                    nz += 1
+            tail_h[k, u] = tail_h[k, u + 1] + h
+            tail_n[k, u] = tail_n[k, u + 1] * nz
+    return (reach, tail_h, tail_n, np.empty((d, cap), np.int64), np.empty((d, cap)), np.zeros(d, np.int64),
+            np.zeros(d, np.int64), np.zeros(d, np.int64), np.empty(n_classes))
 
-    lo, length: (m, d) int64, sorted by lo[:, 0]; probs: (m, d, L) float64 (entries past
-    length ignored); weights: (m, C) float64, joint P(component, class), summing to 1.
-    mode, tmin (d,), stride (d,) uint64, space: the key layout of units 1.. (see the
-    module docstring); entry_cap: the largest slab's number of terms (:func:`slab_terms`).
+
+@_jit
+def mixture_entropies(lo, length, probs, weights):
+    """Exact (H(T), H(T, Y), |supp T|) in bits of the mixture of laws k with weights[k, c].
+
+    lo, length: (m, d) int64; probs: (m, d, L) float64 (entries past length ignored);
+    weights: (m, C) float64, the joint P(law, class), summing to 1.
     H(T) = -sum_t p(t) log2 p(t) with p(t) = sum_c q(t, c); H(T, Y) = -sum_{t,c} q log2 q.
     """
-    m, d = lo.shape
-    index, slot_key, entry_t, entry_slot, vals = _new_table(mode, space, entry_cap, d, weights.shape[1], False)
-    t = np.zeros(d, np.int64)
-    pos = np.zeros(d, np.int64)
-    pp = np.empty(d + 1)
-    comps = np.empty(m, np.int64)
-    scales = np.empty(m)
-    reach = 0
-    for k in range(m):
-        reach = max(reach, length[k, 0])
-    sum_t, sum_ty, support, a, v = 0.0, 0.0, 0, 0, lo[0, 0]
-    while a < m:
-        while a < m and lo[a, 0] + reach <= v:  # components wholly below the slab
-            a += 1
-        if a == m:
-            break
-        v = max(v, lo[a, 0])  # skip empty slabs
-        t[0] = v
-        n_comps, b = 0, a
-        while b < m and lo[b, 0] <= v:
-            j = v - lo[b, 0]
-            if j < length[b, 0] and probs[b, 0, j] > 0.0:
-                comps[n_comps] = b
-                scales[n_comps] = probs[b, 0, j]
-                n_comps += 1
-            b += 1
-        count = _fill(comps, scales, n_comps, 1, lo, length, probs, weights, mode, tmin, stride,
-                      index, slot_key, entry_t, entry_slot, vals, t, pos, pp)
-        for e in range(count):
-            p = 0.0
-            for c in range(vals.shape[1]):
-                q = vals[e, c]
-                p += q
-                if q > 0.0:
-                    sum_ty += q * np.log2(q)
-            sum_t += p * np.log2(p)
-            index[entry_slot[e]] = -1
-        support += count
-        v += 1
-    return -sum_t, -sum_ty, support
+    m = lo.shape[0]
+    reach, tail_h, tail_n, lev_item, lev_w, lev_n, lev_a, lev_t, q = _workspace(lo, length, probs, m,
+                                                                                weights.shape[1])
+    sums = np.zeros(5)
+    _sweep(0, m, np.ones(m), np.arange(m), weights, lo, length, probs, reach, tail_h, tail_n,
+           lev_item, lev_w, lev_n, lev_a, lev_t, q, sums, np.empty((0, lo.shape[1]), np.int64), np.empty(0), 0)
+    return sums[0] + sums[3], sums[1] + sums[4], np.int64(sums[2])
 
 
 @_jit
-def push_products(pair_offsets, pair_comp, pair_weight, lo, length, probs, mode, tmin, stride, space, entry_cap, total):
-    """Sparse conditionals P(T | group) of mixtures of product components, one mixture per group.
+def push_products(pair_offsets, pair_law, pair_weight, lo, length, probs, total):
+    """Sparse conditionals P(T | group), each group a mixture of laws.
 
-    Group g mixes components ``pair_comp[r]`` with weights ``pair_weight[r]`` for r in
-    ``pair_offsets[g]:pair_offsets[g + 1]``. lo, length, probs as in :func:`mixture_entropies`;
-    mode, tmin, stride, space: the key layout of all d units; entry_cap: the largest group's
-    number of terms; total: all groups' terms (bounds the output).
-    Returns (offsets (G + 1,) int64, codes (nnz, d) int64, probs (nnz,) float64), rows of group g
-    at offsets[g]:offsets[g + 1], each code once per group, in order of first appearance.
+    Group g mixes laws ``pair_law[r]`` with weights ``pair_weight[r]`` for r in
+    ``pair_offsets[g]:pair_offsets[g + 1]``; lo, length, probs as in :func:`mixture_entropies`;
+    total: a bound on the number of rows (the groups' summed terms).
+    Returns (offsets (G + 1,) int64, codes (nnz, d) int64, probs (nnz,) float64): group g's
+    rows at offsets[g]:offsets[g + 1], each code once per group, in lexicographic order.
     """
     n_groups, d = pair_offsets.shape[0] - 1, lo.shape[1]
-    index, slot_key, entry_t, entry_slot, vals = _new_table(mode, space, entry_cap, d, 1, True)
-    ones = np.ones((lo.shape[0], 1))
-    t = np.zeros(d, np.int64)
-    pos = np.zeros(d, np.int64)
-    pp = np.empty(d + 1)
+    cap = 1
+    for g in range(n_groups):
+        cap = max(cap, pair_offsets[g + 1] - pair_offsets[g])
+    reach, tail_h, tail_n, lev_item, lev_w, lev_n, lev_a, lev_t, q = _workspace(lo, length, probs, cap, 1)
+    ones = np.ones((pair_law.shape[0], 1))
+    sums = np.zeros(5)
     offsets = np.zeros(n_groups + 1, np.int64)
     out_codes = np.empty((total, d), np.int64)
     out_probs = np.empty(total)
     nnz = 0
     for g in range(n_groups):
-        start, stop = pair_offsets[g], pair_offsets[g + 1]
-        count = _fill(pair_comp[start:stop], pair_weight[start:stop], stop - start, 0, lo, length, probs, ones,
-                      mode, tmin, stride, index, slot_key, entry_t, entry_slot, vals, t, pos, pp)
-        for e in range(count):
-            out_codes[nnz] = entry_t[e]
-            out_probs[nnz] = vals[e, 0]
-            nnz += 1
-            index[entry_slot[e]] = -1
+        nnz = _sweep(pair_offsets[g], pair_offsets[g + 1], pair_weight, pair_law, ones, lo, length, probs, reach,
+                     tail_h, tail_n, lev_item, lev_w, lev_n, lev_a, lev_t, q, sums, out_codes, out_probs, nnz)
         offsets[g + 1] = nnz
     return offsets, out_codes[:nnz].copy(), out_probs[:nnz].copy()
 
 
 @_jit
 def sample_log_ratios(lo, length, probs, weights, components, classes, uniforms):
-    """Monte Carlo terms of I(X;T) and I(T;Y) for a mixture of product components.
+    """Monte Carlo terms of I(X;T) and I(T;Y) for a mixture of product laws.
 
-    lo, length, probs, weights as in :func:`mixture_entropies` (sorted by lo[:, 0]);
-    draw j uses component ``components[j]`` (the code of a uniformly drawn input), its
-    class ``classes[j]`` and ``uniforms[j, u]`` in [0, 1) to draw t_u by inverse CDF.
-    p(t) and p(t, y) are summed exactly over the components whose support holds t (found
-    through unit 0). Returns (a, b), (N,) float64 in bits:
-    a_j = log2 p(t|x) - log2 p(t) and b_j = log2 p(t|y) - log2 p(t), whose means are
-    unbiased for I(X;T) and I(T;Y).
+    lo, length, probs, weights as in :func:`mixture_entropies`, the laws sorted by
+    lo[:, 0]; draw j uses law ``components[j]`` (that of a uniformly drawn input), its class
+    ``classes[j]`` and ``uniforms[j, u]`` in [0, 1) to draw t_u by inverse CDF. p(t) and
+    p(t, y) are summed exactly over the laws whose support holds t (found through unit 0).
+    Returns (a, b), (N,) float64 in bits: a_j = log2 p(t|x) - log2 p(t) and
+    b_j = log2 p(t|y) - log2 p(t), whose means are unbiased for I(X;T) and I(T;Y).
     """
     m, d = lo.shape
     n_draws = components.shape[0]

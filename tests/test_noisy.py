@@ -42,30 +42,28 @@ def test_matches_brute_force(seed, clip):
     assert I.noisy_layer_information(codes, labels, pmf, low=low, high=high) == (info.I_XT, info.I_TY)
 
 
-@pytest.mark.parametrize("mode", [kernels.DIRECT, kernels.ONE_WORD, kernels.ROWS])
-def test_every_table_layout_gives_the_brute_force_entropies(mode):
-    rng = np.random.default_rng(5)
-    codes = rng.integers(-3, 4, (45, 3))
-    labels = rng.integers(0, 3, 45)
-    pmf = np.array([0.1, 0.2, 0.4, 0.2, 0.1])
-    rows, weights, _ = N.group(codes, *qnet.encode_labels(labels))
-    lo, length, probs = N.unit_laws(rows, pmf, -2, -3, 3)
-    h_t, h_ty, support = N.exact_entropies(lo, length, probs, weights, mode=mode)
-    expected = ref.information(ref.layer_conditionals(codes, pmf, -3, 3), labels)
-    assert h_t == pytest.approx(expected["H_T"], abs=1e-12)
-    assert h_ty - ref._h({y: np.mean(labels == y) for y in set(labels)}) == pytest.approx(expected["H_T_given_Y"], abs=1e-12)
-    assert support == expected["support"]
-
-
-def test_codes_far_apart_take_the_verified_row_table_and_stay_distinct():
-    """Codes near +-2**59 make a code space beyond 2**64: hashed units, verified on every match."""
+def test_codes_far_apart_stay_distinct():
+    """Codes near +-2**59 (a code space far beyond 2**64): the sweep compares values, never keys."""
     big = 2**59
     codes = np.array([[big, -big, big], [big, -big, big - 1], [-big, big, -big], [0, 0, 0], [big, big - 1, big]])
     labels = np.array([0, 1, 0, 1, 1])
-    lo, length, _ = N.unit_laws(codes, np.ones(3) / 3, -1)
-    assert N.layout(lo, length, 1, 100)[0] == kernels.ROWS
     info = I.noisy_information(codes, labels, I.Uniform(1))
     _assert_matches(info, ref.information(ref.layer_conditionals(codes, np.ones(3) / 3), labels))
+
+
+def test_mixture_kernel_on_many_overlapping_laws():
+    """Enough laws per level for the argsort path of the sweep (> 24 items), against brute force."""
+    rng = np.random.default_rng(5)
+    codes = rng.integers(-2, 3, (50, 3))
+    labels = rng.integers(0, 3, 50)
+    pmf = np.array([0.1, 0.2, 0.4, 0.2, 0.1])
+    rows, weights, _ = N.group(codes, *qnet.encode_labels(labels))
+    lo, length, probs = N.unit_laws(rows, pmf, -2, -3, 3)
+    h_t, h_ty, support = kernels.mixture_entropies(lo, length, probs, weights)
+    expected = ref.information(ref.layer_conditionals(codes, pmf, -3, 3), labels)
+    assert h_t == pytest.approx(expected["H_T"], abs=1e-12) and support == expected["support"]
+    h_y = -sum(p * math.log2(p) for p in np.bincount(labels) / 50 if p > 0)
+    assert h_ty - h_y == pytest.approx(expected["H_T_given_Y"], abs=1e-12)
 
 
 @pytest.mark.parametrize("noise", [[1.0], [0.0, 1.0, 0.0], I.Uniform(0), I.Gaussian(0.0), I.Flip(0.0)])

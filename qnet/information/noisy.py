@@ -9,10 +9,11 @@ consecutive integer offsets (mass beyond a bound collects on the bound). Then
 over the distinct codes c_k with weights w_k (inputs with equal codes have equal
 conditionals), H(T|X) = (1/n) sum_i H(T | x_i) = sum_k w_k sum_u H(P_ku) (= d H(P)
 without clipping), I(X;T) = H(T) - H(T|X), I(T;Y) = H(T) - sum_y p(y) H(T | Y = y).
-H(T) and H(T|Y) are summed exactly over every output code in a table keyed by the code
-itself (``qnet.kernels.noisy``: lossless keys, verified on every hash match), at a cost of
-one table update per term: ``terms = sum_k prod_u |supp P_ku|`` (about m |K|^d for m
-distinct codes and |K| noise offsets), which also bounds |supp T|.
+H(T) and H(T|Y) are summed exactly over every output code by a lexicographic sweep that
+reaches each code of the support once, with the mass of exactly the distinct codes c_k
+whose noise reaches it (``qnet.kernels.noisy``: no keys or hashing, so distinct codes are
+never merged), at a cost of about one step per term: ``terms = sum_k prod_u |supp P_ku|``
+(about m |K|^d for m distinct codes and |K| noise offsets), which also bounds |supp T|.
 
 Where ``terms`` exceeds ``max_support`` the exact path stops; ``noisy_information`` then
 returns an unbiased Monte Carlo estimate (``exact=False`` with its standard error):
@@ -113,31 +114,9 @@ def law_entropies(probs):
     return -(probs * np.log2(safe)).sum(axis=2)
 
 
-def layout(lo, length, first, entry_cap, mode=None):
-    """Key layout ``(mode, tmin, stride, space)`` of codes on units first.. for the table kernels.
-
-    Direct index when the code space is small, one-word mixed-radix keys while it is below
-    2**64, else verified unit-by-unit hashing (``mode`` forces one, for tests).
-    """
-    tmin = lo.min(axis=0)
-    span = (lo + length - 1).max(axis=0) - tmin + 1
-    space = 1
-    strides = []
-    for u in range(first, lo.shape[1]):
-        strides.append(space)
-        space *= int(span[u])
-    stride = np.zeros(lo.shape[1], np.uint64)
-    if space < 2**64:
-        stride[first:] = strides
-    if mode is None:
-        small = space <= min(max(4 * entry_cap, 1 << 16), 1 << 25)
-        mode = kernels.DIRECT if small else kernels.ONE_WORD if space < 2**64 else kernels.ROWS
-    return mode, np.ascontiguousarray(tmin), stride, (space if mode == kernels.DIRECT else 0)
-
-
-def _slab_order(lo, length, probs, weights):
-    """Components with the unit of most distinct values first, sorted by it (the slab sweep's order).
-    Returns the reordered (lo, length, probs, weights) and ``order`` (new position -> old)."""
+def _sorted_by_spread(lo, length, probs, weights):
+    """Laws with the unit of most distinct values first, sorted by it: the Monte Carlo kernel
+    finds the laws near a code through unit 0. Returns the arrays and ``order`` (new -> old)."""
     unit = int(np.argmax([len(np.unique(lo[:, u])) for u in range(lo.shape[1])]))
     perm = [unit] + [u for u in range(lo.shape[1]) if u != unit]
     order = np.argsort(lo[:, unit], kind="stable")
@@ -145,12 +124,10 @@ def _slab_order(lo, length, probs, weights):
             np.ascontiguousarray(probs[order][:, perm]), np.ascontiguousarray(weights[order]), order)
 
 
-def exact_entropies(lo, length, probs, weights, mode=None):
+def exact_entropies(lo, length, probs, weights):
     """(H(T), H(T, Y), |supp T|) in bits of the mixture sum_k weights[k, c] prod_u probs[k, u, .]."""
-    lo, length, probs, weights, _ = _slab_order(lo, length, probs, weights)
-    _, largest = kernels.slab_terms(lo, length)
-    mode, tmin, stride, space = layout(lo, length, 1, largest, mode)
-    return kernels.mixture_entropies(lo, length, probs, weights, mode, tmin, stride, space, largest)
+    return kernels.mixture_entropies(np.ascontiguousarray(lo), np.ascontiguousarray(length),
+                                     np.ascontiguousarray(probs), np.ascontiguousarray(weights))
 
 
 def _entropy(p):
@@ -184,7 +161,7 @@ def mixture_information(lo, length, probs, weights, h_t_given_x, components, lab
     rng = np.random.default_rng(seed)
     inputs = rng.integers(0, len(components), n_samples)
     uniforms = rng.random((n_samples, lo.shape[1]))
-    lo, length, probs, weights, order = _slab_order(lo, length, probs, weights)
+    lo, length, probs, weights, order = _sorted_by_spread(lo, length, probs, weights)
     position = np.empty_like(order)
     position[order] = np.arange(len(order))
     a, b = kernels.sample_log_ratios(lo, length, probs, weights, position[components[inputs]],
@@ -214,7 +191,7 @@ def noisy_information(codes, labels, noise, *, low=None, high=None, base=2, max_
     family of :mod:`qnet.information.noise`, applied to every unit independently;
     low, high: integer clip bounds of T (None: unbounded), codes must lie within them.
     max_support: the exact path runs while terms = sum_k prod_u |supp P_ku| <= max_support
-    (about 20 ns per term, memory <= ~(8 (d + C) + 32) bytes per term of the largest slab).
+    (time about linear in terms, see benchmarks/bench_noisy.py; memory O(m d L), not O(terms)).
     method: "auto" (exact within max_support, else Monte Carlo), "exact" (ValueError past it)
     or "monte_carlo"; n_samples, seed: the Monte Carlo draws (same seed, same numbers).
     Returns :class:`NoisyInformation` in units of ``base`` (bits by default).

@@ -9,8 +9,10 @@ deterministic integer map, so
 Inputs with equal first-layer codes S_1 have equal conditionals at every depth, so the
 conditionals are kept per *group* (distinct S_1 code) as sparse rows (CSR): group g's rows
 ``offsets[g]:offsets[g + 1]`` of ``codes`` and ``probs``, each support code once. Pushing
-sums, per group, sum_{s'} P(f_l(T_l) = s' | g) prod_u P(t'_u - s'_u) in a table keyed by t'
-(exact, no merging of distinct codes). f_l is evaluated once on the distinct support codes.
+first merges, per group, the rows with equal next-layer codes s' = f_l(t), then sums
+sum_{s'} P(f_l(T_l) = s' | g) prod_u P(t'_u - s'_u) for every t' by the lexicographic sweep
+of ``qnet.kernels.noisy`` (exact, each t' once). f_l is evaluated once on the distinct
+support codes of all groups.
 
 Where it stops: a push enumerates terms = sum_g sum_{s'} prod_u |supp P_u(. - s'_u)|
 (about |supp f_l(T_l) given g| |K|^d summed over groups) and stores every row
@@ -26,8 +28,7 @@ import numpy as np
 from qnet import kernels
 from qnet._checks import as_labels, check_int, log2_of_base
 from qnet.information.noise import noise_pmf
-from qnet.information.noisy import (NoisyInformation, check_codes, exact_entropies, layout, unit_laws,
-                                    _entropy)
+from qnet.information.noisy import NoisyInformation, _entropy, check_codes, exact_entropies, unit_laws
 
 DEFAULT_MAX_ROWS = 2**22  # terms per push: ~0.1 s, ~(8 (d + 1)) * 4M bytes of rows at most
 
@@ -55,10 +56,8 @@ def _push(pair_offsets, pair_comp, pair_weight, values, noise, low, high, max_su
     if total > max_support:
         raise ValueError(f"the conditionals would need {total:.4g} terms (> max_support = {max_support}): "
                          "the exact chain stops here; raise max_support or use fewer units or less noise")
-    largest = int(per_group.max())
-    mode, tmin, stride, space = layout(lo, length, 0, largest)
     offsets, codes, probs_out = kernels.push_products(pair_offsets, pair_comp, pair_weight, lo, length, probs,
-                                                      mode, tmin, stride, space, largest, int(total))
+                                                      int(total))
     return NoisyConditionals(offsets, codes, probs_out, groups)
 
 
