@@ -62,7 +62,7 @@ def _argsort_level(lev_item, lev_w, u, n, key_unit, law, lo):
 @_jit
 def _sweep(start, stop, scale, law, weights, lo, length, probs, reach, tail_h, tail_n,
            lev_item, lev_w, lev_n, lev_a, lev_t, q, sums, out_codes, out_probs, nnz):
-    """Sweep the mixture of items start..stop-1 (see the module docstring).
+    """Sweep the mixture of items start..stop-1 (see the module docstring); d >= 2 units.
 
     scale: (R,) item scales; law: (R,) law of each item; weights: (R, C); reach: (d,) the
     longest unit-u support of any law; lev_*: per-level work arrays ((d, cap) and (d,)); q: (C,).
@@ -73,8 +73,11 @@ def _sweep(start, stop, scale, law, weights, lo, length, probs, reach, tail_h, t
     and tail_n[k, u] = prod_{v >= u} |supp unit v|: the codes below it carry W pi(t) (W the
     item's path weight times its class weight), pi a product law on the remaining units, and
     sum_t -W pi log2(W pi) = W (H(pi) - log2 W) exactly.
+    Levels 0..d-2 are walked depth first (lev_t[u] holds the next value of unit u); the items
+    of a prefix of d - 1 units are swept along the last unit in one local loop.
     """
     d = lo.shape[1]
+    last = d - 1
     emit = out_codes.shape[0] > 0
     n0 = 0
     for r in range(start, stop):
@@ -96,33 +99,6 @@ def _sweep(start, stop, scale, law, weights, lo, length, probs, reach, tail_h, t
             continue
         tu = max(tu, lo[law[lev_item[u, a]], u])  # skip values no item reaches
         lev_a[u], lev_t[u] = a, tu + 1  # the next visit of this level starts at tu + 1
-        if u == d - 1:  # the last unit: code (lev_t[0] - 1, ..., tu) is closed
-            for c in range(q.shape[0]):
-                q[c] = 0.0
-            b = a
-            while b < n and lo[law[lev_item[u, b]], u] <= tu:
-                r = lev_item[u, b]
-                j = tu - lo[law[r], u]
-                if j < length[law[r], u]:
-                    pr = lev_w[u, b] * probs[law[r], u, j]
-                    for c in range(q.shape[0]):
-                        q[c] += pr * weights[r, c]
-                b += 1
-            p = 0.0
-            for c in range(q.shape[0]):
-                p += q[c]
-                if q[c] > 0.0:
-                    sums[1], sums[4] = _add(sums[1], sums[4], -q[c] * np.log2(q[c]))
-            if p > 0.0:
-                sums[0], sums[3] = _add(sums[0], sums[3], -p * np.log2(p))
-                sums[2] += 1.0
-                if emit:
-                    for v in range(d - 1):
-                        out_codes[nnz, v] = lev_t[v] - 1
-                    out_codes[nnz, d - 1] = tu
-                    out_probs[nnz] = p
-                    nnz += 1
-            continue
         v = u + 1  # the next level: items whose unit-u support holds tu
         m = 0
         b = a
@@ -162,9 +138,62 @@ def _sweep(start, stop, scale, law, weights, lo, length, probs, reach, tail_h, t
                     j -= 1
                 lev_item[v, j + 1] = r
                 lev_w[v, j + 1] = w
-        lev_n[v], lev_a[v], lev_t[v] = m, 0, lo[law[lev_item[v, 0]], v]
-        u = v
+        if v < last:
+            lev_n[v], lev_a[v], lev_t[v] = m, 0, lo[law[lev_item[v, 0]], v]
+            u = v
+            continue
+        a = 0  # the last unit: each value t closes the code (lev_t[0] - 1, ..., lev_t[d-2] - 1, t)
+        t = lo[law[lev_item[last, 0]], last]
+        while True:
+            while a < m and lo[law[lev_item[last, a]], last] + reach[last] <= t:
+                a += 1
+            if a == m:
+                break
+            t = max(t, lo[law[lev_item[last, a]], last])
+            for c in range(q.shape[0]):
+                q[c] = 0.0
+            b = a
+            while b < m and lo[law[lev_item[last, b]], last] <= t:
+                r = lev_item[last, b]
+                j = t - lo[law[r], last]
+                if j < length[law[r], last]:
+                    pr = lev_w[last, b] * probs[law[r], last, j]
+                    for c in range(q.shape[0]):
+                        q[c] += pr * weights[r, c]
+                b += 1
+            p = 0.0
+            for c in range(q.shape[0]):
+                p += q[c]
+                if q[c] > 0.0:
+                    sums[1], sums[4] = _add(sums[1], sums[4], -q[c] * np.log2(q[c]))
+            if p > 0.0:
+                sums[0], sums[3] = _add(sums[0], sums[3], -p * np.log2(p))
+                sums[2] += 1.0
+                if emit:
+                    for w_ in range(last):
+                        out_codes[nnz, w_] = lev_t[w_] - 1
+                    out_codes[nnz, last] = t
+                    out_probs[nnz] = p
+                    nnz += 1
+            t += 1
     return nnz
+
+
+@_jit
+def _two_units(lo, length, probs):
+    """Laws of d = 1 units with a constant unit 0 put in front (value 0, probability 1), as
+    :func:`_sweep` needs d >= 2; codes and entropies are unchanged."""
+    m, _ = lo.shape
+    lo2 = np.zeros((m, 2), np.int64)
+    len2 = np.ones((m, 2), np.int64)
+    probs2 = np.zeros((m, 2, probs.shape[2]))
+    for k in range(m):
+        lo2[k, 1] = lo[k, 0]
+        len2[k, 1] = length[k, 0]
+        probs2[k, 0, 0] = 1.0
+        for j in range(probs.shape[2]):
+            probs2[k, 1, j] = probs[k, 0, j]
+    return lo2, len2, probs2
 
 
 @_jit
@@ -198,6 +227,8 @@ def mixture_entropies(lo, length, probs, weights):
     H(T) = -sum_t p(t) log2 p(t) with p(t) = sum_c q(t, c); H(T, Y) = -sum_{t,c} q log2 q.
     """
     m = lo.shape[0]
+    if lo.shape[1] == 1:
+        lo, length, probs = _two_units(lo, length, probs)
     reach, tail_h, tail_n, lev_item, lev_w, lev_n, lev_a, lev_t, q = _workspace(lo, length, probs, m,
                                                                                 weights.shape[1])
     sums = np.zeros(5)
@@ -217,6 +248,8 @@ def push_products(pair_offsets, pair_law, pair_weight, lo, length, probs, total)
     rows at offsets[g]:offsets[g + 1], each code once per group, in lexicographic order.
     """
     n_groups, d = pair_offsets.shape[0] - 1, lo.shape[1]
+    if d == 1:
+        lo, length, probs = _two_units(lo, length, probs)
     cap = 1
     for g in range(n_groups):
         cap = max(cap, pair_offsets[g + 1] - pair_offsets[g])
@@ -224,14 +257,14 @@ def push_products(pair_offsets, pair_law, pair_weight, lo, length, probs, total)
     ones = np.ones((pair_law.shape[0], 1))
     sums = np.zeros(5)
     offsets = np.zeros(n_groups + 1, np.int64)
-    out_codes = np.empty((total, d), np.int64)
+    out_codes = np.empty((total, lo.shape[1]), np.int64)
     out_probs = np.empty(total)
     nnz = 0
     for g in range(n_groups):
         nnz = _sweep(pair_offsets[g], pair_offsets[g + 1], pair_weight, pair_law, ones, lo, length, probs, reach,
                      tail_h, tail_n, lev_item, lev_w, lev_n, lev_a, lev_t, q, sums, out_codes, out_probs, nnz)
         offsets[g + 1] = nnz
-    return offsets, out_codes[:nnz].copy(), out_probs[:nnz].copy()
+    return offsets, out_codes[:nnz, lo.shape[1] - d:].copy(), out_probs[:nnz].copy()
 
 
 @_jit

@@ -3,6 +3,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy.stats import norm
 
 import noisy_reference as ref
@@ -105,7 +108,8 @@ def test_information_falls_with_gaussian_sigma_and_vanishes_when_clipped():
     rng = np.random.default_rng(3)
     codes = rng.integers(0, 8, (300, 2))
     labels = rng.integers(0, 2, 300)
-    xt = [I.noisy_layer_information(codes, labels, I.Gaussian(s), low=0, high=7)[0] for s in (0, 0.3, 1, 3, 10, 50, 200)]
+    sigmas = (0, 0.3, 1, 3, 10, 50, 200)
+    xt = [I.noisy_layer_information(codes, labels, I.Gaussian(s), low=0, high=7)[0] for s in sigmas]
     assert xt[0] == pytest.approx(qnet.entropy(codes)) and (np.diff(xt) < 0).all() and xt[-1] < 5e-4
 
 
@@ -187,6 +191,24 @@ def test_auto_switches_to_monte_carlo_past_max_support_and_exact_refuses():
         I.noisy_layer_information(codes, labels, I.Uniform(1), max_support=2000)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_information_inequalities(data):
+    """0 <= I(T;Y) <= min(I(X;T), H(Y)) (Y - X - T is a Markov chain), I(X;T) <= H(S), and
+    H(T|X) = d H(P) without clipping."""
+    codes = data.draw(hnp.arrays(np.int16, st.tuples(st.integers(1, 30), st.integers(1, 3)),
+                                 elements=st.integers(-4, 4)))
+    labels = data.draw(hnp.arrays(np.int8, codes.shape[0], elements=st.integers(0, 2)))
+    pmf = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=2)))
+    pmf = np.concatenate([pmf[::-1], [1.0], pmf])
+    pmf = pmf / pmf.sum()
+    info = I.noisy_information(codes, labels, pmf)
+    assert 0 <= info.I_TY <= min(info.I_XT, qnet.entropy(labels)) + 1e-9
+    assert info.I_XT <= qnet.entropy(codes) + 1e-9
+    h_p = -sum(p * math.log2(p) for p in pmf if p > 0)
+    assert info.H_T_given_X == pytest.approx(codes.shape[1] * h_p, abs=1e-12)
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_stochastic_units_match_brute_force(seed):
     rng = np.random.default_rng(seed)
@@ -210,7 +232,8 @@ def test_stochastic_rounding_and_binary_units():
     np.testing.assert_allclose(p, [[0.5, 1.0, 0.0, 1 / (1 + math.exp(-1))]], atol=1e-15)
     assert not zeros.any()
     # one stochastic binary unit, p = 0.5 for every input: T independent of X
-    assert I.stochastic_layer_information(np.zeros((10, 1), int), np.full((10, 1), 0.5), np.arange(10) % 2) == (0.0, 0.0)
+    half = np.full((10, 1), 0.5)
+    assert I.stochastic_layer_information(np.zeros((10, 1), int), half, np.arange(10) % 2) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize("sigma", [0.2, 0.5, 1.0, 3.0])
@@ -263,6 +286,7 @@ def test_bad_input_names_the_argument():
         kwargs = {"codes": codes, "labels": labels, **kwargs}
         with pytest.raises(error, match=name):
             I.noisy_information(**kwargs)
-    for p_up, error in [(np.full((2, 2), 1.5), ValueError), (np.zeros((2, 3)), ValueError), (np.array([["a"] * 2] * 2), TypeError)]:
+    bad_p_up = [(np.full((2, 2), 1.5), ValueError), (np.zeros((2, 3)), ValueError), (np.array([["a"] * 2] * 2), TypeError)]
+    for p_up, error in bad_p_up:
         with pytest.raises(error, match="p_up"):
             I.stochastic_information(codes, p_up, labels)

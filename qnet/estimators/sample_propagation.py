@@ -19,6 +19,7 @@ Not clipped at 0: a clipped mean would be biased.
 """
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -99,7 +100,8 @@ class SamplePropagation:
     seed: int = 0
 
     def __post_init__(self):
-        if not (isinstance(self.sigma, (int, float)) and math.isfinite(self.sigma) and self.sigma > 0):
+        real = isinstance(self.sigma, numbers.Real) and not isinstance(self.sigma, bool)
+        if not (real and math.isfinite(self.sigma) and self.sigma > 0):
             raise ValueError(f"sigma must be a finite number > 0, got {self.sigma!r}")
         check_int(self.n_samples, "n_samples", 2)
         check_int(self.seed, "seed", 0)

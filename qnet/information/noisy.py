@@ -35,7 +35,7 @@ from qnet import kernels
 from qnet._checks import as_codes, as_labels, check_choice, check_int, log2_of_base
 from qnet.information.noise import noise_pmf
 
-DEFAULT_MAX_SUPPORT = 2**24  # terms; ~1 s and a few hundred MB at most (see noisy_information)
+DEFAULT_MAX_SUPPORT = 2**26  # terms: a few seconds at most (2 s at 64M terms, SYN width 6); memory does not grow with it
 _LARGEST_CODE = 2**60
 
 

@@ -28,7 +28,7 @@ import numpy as np
 from qnet import kernels
 from qnet._checks import as_labels, check_int, log2_of_base
 from qnet.information.noise import noise_pmf
-from qnet.information.noisy import NoisyInformation, _entropy, check_codes, exact_entropies, unit_laws
+from qnet.information.noisy import NoisyInformation, _entropy, check_codes, unit_laws
 
 DEFAULT_MAX_ROWS = 2**22  # terms per push: ~0.1 s, ~(8 (d + 1)) * 4M bytes of rows at most
 
@@ -61,16 +61,23 @@ def _push(pair_offsets, pair_comp, pair_weight, values, noise, low, high, max_su
     return NoisyConditionals(offsets, codes, probs_out, groups)
 
 
+def _distinct_rows(codes):
+    """(ids (n,), rows (k, d)): ids[i] numbers the distinct rows, rows[ids[i]] == codes[i]."""
+    ids, k = kernels.row_ids(codes)
+    rows = np.empty((k, codes.shape[1]), codes.dtype)
+    rows[ids] = codes  # rows with equal ids are equal: any of them will do
+    return ids, rows
+
+
 def noisy_conditionals(codes, noise, *, low=None, high=None, max_support=DEFAULT_MAX_ROWS):
     """P(T | X) of the first noisy layer T = clip(S + Z, low, high), one group per distinct code.
 
     codes: (n, d) integer codes S; noise, low, high as in :func:`qnet.information.noisy_information`.
     """
     codes, low, high = check_codes(codes, low, high)
-    ids, m = kernels.row_ids(codes)
-    _, first = np.unique(ids, return_index=True)
-    pairs = np.arange(m + 1, dtype=np.int64)
-    return _push(pairs, pairs[:-1].copy(), np.ones(m), codes[first], noise, low, high, max_support, ids)
+    ids, rows = _distinct_rows(codes)
+    pairs = np.arange(len(rows) + 1, dtype=np.int64)
+    return _push(pairs, pairs[:-1].copy(), np.ones(len(rows)), rows, noise, low, high, max_support, ids)
 
 
 def _check_conditionals(conditionals):
@@ -91,28 +98,33 @@ def push_conditionals(conditionals, next_codes, noise, *, low=None, high=None, m
     cond = _check_conditionals(conditionals)
     if not callable(next_codes):
         raise TypeError(f"next_codes must be callable, got {type(next_codes).__name__}")
-    ids, k = kernels.row_ids(cond.codes)
-    _, first = np.unique(ids, return_index=True)
-    support = cond.codes[first]
+    ids, support = _distinct_rows(cond.codes)
+    k = len(support)
     mapped = np.asarray(next_codes(support.copy()))
     if mapped.ndim != 2 or mapped.shape[0] != k:
         raise ValueError(f"next_codes must return a ({k}, d) array for {k} codes, got shape {mapped.shape}")
     mapped, low, high = check_codes(mapped, low, high, name="next_codes(codes)")
-    ids2, k2 = kernels.row_ids(mapped)
-    _, first2 = np.unique(ids2, return_index=True)
+    ids2, laws = _distinct_rows(mapped)
+    # pairs (group, next code) numbered by first appearance: rows are grouped, so pair ids grow with the group
     n_groups = len(cond.offsets) - 1
     group_of_row = np.repeat(np.arange(n_groups, dtype=np.int64), np.diff(cond.offsets))
-    keys, inverse = np.unique(group_of_row * k2 + ids2[ids], return_inverse=True)
-    weights = np.bincount(inverse.reshape(-1), cond.probs, minlength=len(keys))
-    pair_offsets = np.searchsorted(keys // k2, np.arange(n_groups + 1)).astype(np.int64)
-    return _push(pair_offsets, keys % k2, weights, mapped[first2], noise, low, high, max_support, cond.groups)
+    law_of_row = ids2[ids]
+    pair, n_pairs = kernels.integer_ids(group_of_row * len(laws) + law_of_row)
+    pair_group = np.empty(n_pairs, np.int64)
+    pair_group[pair] = group_of_row  # every row of a pair has the same group and law
+    pair_law = np.empty(n_pairs, np.int64)
+    pair_law[pair] = law_of_row
+    weights = np.bincount(pair, cond.probs, minlength=n_pairs)
+    pair_offsets = np.searchsorted(pair_group, np.arange(n_groups + 1)).astype(np.int64)
+    return _push(pair_offsets, pair_law, weights, laws, noise, low, high, max_support, cond.groups)
 
 
 def conditional_information(conditionals, labels, *, base=2):
     """Exact :class:`NoisyInformation` of T from its conditionals P(T | X) and labels Y (n,).
 
-    H(T|X) = sum_g w_g H(rows of g); H(T) and H(T|Y) from p(t, y) = sum_g w_{g,y} P(t | g),
-    summed over a table keyed by t.
+    H(T|X) = sum_g w_g H(rows of g); H(T) and H(T|Y) from q(t, y) = sum_g w_{g,y} P(t | g),
+    the rows of all groups merged by equal code (``qnet.kernels.row_ids``: lossless packing,
+    every hash match verified, so distinct codes are never merged).
     """
     scale = log2_of_base(base)
     cond = _check_conditionals(conditionals)
@@ -124,13 +136,13 @@ def conditional_information(conditionals, labels, *, base=2):
     p = cond.probs
     h_rows = np.bincount(group_of_row, -p * np.log2(np.where(p > 0, p, 1.0)), minlength=n_groups)
     h_x = float(w.sum(axis=1) @ h_rows)
-    nnz, d = cond.codes.shape
-    h_t, h_ty, support = exact_entropies(cond.codes, np.ones((nnz, d), np.int64), np.ones((nnz, d, 1)),
-                                         w[group_of_row] * p[:, None])
-    h_y = _entropy(w.sum(axis=0))
-    h_t_given_y = max(h_ty - h_y, 0.0)
+    ids, k = kernels.row_ids(cond.codes)
+    q = np.stack([np.bincount(ids, p * w[group_of_row, c], minlength=k) for c in range(n_classes)], axis=1)
+    h_t, h_ty = _entropy(q.sum(axis=1)), _entropy(q.reshape(-1))
+    h_t_given_y = max(h_ty - _entropy(w.sum(axis=0)), 0.0)
     return NoisyInformation(max(h_t - h_x, 0.0) / scale, max(h_t - h_t_given_y, 0.0) / scale, h_t / scale,
-                            h_x / scale, h_t_given_y / scale, True, 0.0, 0.0, int(support), nnz, 0)
+                            h_x / scale, h_t_given_y / scale, True, 0.0, 0.0, int((q.sum(axis=1) > 0).sum()),
+                            len(p), 0)
 
 
 def noisy_chain_information(codes, labels, noises, next_codes=(), *, bounds=None, base=2,
