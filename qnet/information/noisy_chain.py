@@ -17,7 +17,10 @@ support codes of all groups.
 Where it stops: a push enumerates terms = sum_g sum_{s'} prod_u |supp P_u(. - s'_u)|
 (about |supp f_l(T_l) given g| |K|^d summed over groups) and stores every row
 (8 (d + 1) bytes each); past ``max_support`` terms it raises ValueError. The support of a
-group's conditional grows with depth, so narrow layers with small noise go deepest.
+group's conditional grows with depth, so narrow layers with small noise go deepest. With
+4096 distinct first-layer codes and |K| = 5 offsets per unit, a first layer of width <= 4
+fits the default (width 4: 2.6M rows), width 5 (12.8M) does not; measured on SYN's
+12-10-7-5-4-3-2 net (benchmarks/bench_noisy.py), its layers 3 -> 2 take 0.4 s together.
 The data-processing inequality I(X;T_1) >= I(X;T_2) >= ... holds for the exact values.
 """
 
@@ -30,7 +33,7 @@ from qnet._checks import as_labels, check_int, log2_of_base
 from qnet.information.noise import noise_pmf
 from qnet.information.noisy import NoisyInformation, _entropy, check_codes, unit_laws
 
-DEFAULT_MAX_ROWS = 2**22  # terms per push: ~0.1 s, ~(8 (d + 1)) * 4M bytes of rows at most
+DEFAULT_MAX_ROWS = 2**22  # terms per push: ~0.5 s and 8 (d + 1) bytes a row (~200 MB at d = 5) at most
 
 
 class NoisyConditionals(NamedTuple):
