@@ -15,6 +15,7 @@ from .counting import (
     layer_information_of_block,
     row_ids,
 )
+from .noisy import mixture_entropies, push_products, sample_log_ratios
 
 __all__ = [
     "entropy_of_ids",
@@ -24,5 +25,8 @@ __all__ = [
     "integer_ids",
     "joint_entropy_of_ids",
     "layer_information_of_block",
+    "mixture_entropies",
+    "push_products",
     "row_ids",
+    "sample_log_ratios",
 ]
