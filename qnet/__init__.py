@@ -45,6 +45,9 @@ from qnet.experiment import (  # noqa: E402
     saved_code_epochs,
 )
 from qnet.information import (  # noqa: E402
+    Flip,
+    Gaussian,
+    Uniform,
     conditional_entropy,
     encode_labels,
     entropy,
@@ -52,6 +55,10 @@ from qnet.information import (  # noqa: E402
     joint_entropy,
     layer_information,
     mutual_information,
+    noisy_information,
+    noisy_layer_information,
+    stochastic_information,
+    stochastic_layer_information,
 )
 from qnet.model import (  # noqa: E402
     Conv2D,
@@ -68,6 +75,7 @@ from qnet.model import (  # noqa: E402
     quantize,
 )
 
+from qnet import estimators  # noqa: E402
 from qnet.measure import InformationPlane, layer_codes, measure  # noqa: E402
 from qnet.training import TrainConfig, Trainer, train  # noqa: E402
 

@@ -21,6 +21,7 @@ from qnet.estimators.knn import KSG, ksg_mutual_information, ross_mutual_informa
 from qnet.estimators.mixed_ksg import MixedKSG, mixed_ksg_mutual_information
 from qnet.estimators.neural import MINE, NWJ, InfoNCE
 from qnet.estimators.records import RECORDED_FAILURES, Estimate, estimate
+from qnet.estimators.sample_propagation import SamplePropagation
 from qnet.estimators.registry import (
     SETTINGS,
     EstimatorInfo,
@@ -33,6 +34,6 @@ from qnet.estimators.registry import (
 )
 
 __all__ = ["AdaptiveBinning", "Estimate", "EstimatorInfo", "InfoNCE", "KDE", "KSG", "MINE", "MixedKSG", "NWJ",
-           "RECORDED_FAILURES", "SETTINGS", "UniformBinning", "available", "by_name", "default_estimators",
+           "RECORDED_FAILURES", "SETTINGS", "SamplePropagation", "UniformBinning", "available", "by_name", "default_estimators",
            "describe", "estimate", "ksg_mutual_information", "miller_madow_information",
            "mixed_ksg_mutual_information", "neural_estimators", "parse", "ross_mutual_information"]

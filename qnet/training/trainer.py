@@ -108,6 +108,10 @@ class Trainer:
         self.n_batches = -(-n // self.batch)
         self.seeds = config.seed_values
         self._keys = jax.device_put(np.stack([_key_data(s) for s in self.seeds]))
+        # a model that can compute with the samples last (qnet's networks) hands its codes over as
+        # (D, n): no transpose in XLA, and the counting kernels read the (n, D) view column by column
+        self._samples_last = callable(getattr(model, "apply_samples_last", None))
+        self._forward = model.apply_samples_last if self._samples_last else model.apply
         self._true_y = jax.device_put(np.broadcast_to(y.astype(np.int32), (len(self.seeds), y.size)).copy())
         self._prefit_y = None
         self._describe_layers(X, int(y.max()))
@@ -161,8 +165,8 @@ class Trainer:
         idx, weights, step = batch
 
         def loss_fn(p):
-            fwd = as_forward(self.model.apply(p, model_state, self.X[idx], key=jax.random.fold_in(key, step),
-                                              training=True))
+            fwd = as_forward(self._forward(p, model_state, self.X[idx], key=jax.random.fold_in(key, step),
+                                           training=True))
             ce = optax.softmax_cross_entropy_with_integer_labels(fwd.logits, labels[idx])
             return jnp.sum(weights * ce) / jnp.sum(weights), fwd.state
 
@@ -171,8 +175,36 @@ class Trainer:
         params = optax.apply_updates(params, updates)
         return (params, new_state, opt_state, labels, key), loss
 
+    def _forward_all(self, params, model_state, key):
+        """The evaluation pass over all inputs: logits and codes (values are not kept).
+
+        A model with an ``eval_chunk`` (qnet's conv nets) is evaluated in chunks of that many
+        inputs with ``lax.map``: the same numbers (each input's pass is its own; a model whose
+        calibration looks at the whole evaluated tensor has no chunk), and the intermediate feature
+        maps stay in the cache (measured: MNIST conv net, 70,000 inputs, 3.6x faster)."""
+        chunk = getattr(self.model, "eval_chunk", None)
+        n = self.X.shape[0]
+        if not chunk or n <= chunk:
+            fwd = as_forward(self._forward(params, model_state, self.X, key=key, training=False))
+            return fwd.logits, fwd.codes
+        m = -(-n // chunk)
+        xs = jnp.pad(self.X, ((0, m * chunk - n),) + ((0, 0),) * (self.X.ndim - 1)).reshape((m, chunk) + self.X.shape[1:])
+
+        def one(x):
+            fwd = as_forward(self._forward(params, model_state, x, key=key, training=False))
+            return fwd.logits, fwd.codes
+
+        logits, codes = jax.lax.map(one, xs)
+        logits = logits.reshape(m * chunk, -1)[:n]
+        if self._samples_last:  # (m, *shape, chunk) -> (*shape, n)
+            codes = tuple(jnp.moveaxis(c, 0, -2).reshape(c.shape[1:-1] + (m * chunk,))[..., :n] for c in codes)
+        else:  # (m, chunk, *shape) -> (n, *shape)
+            codes = tuple(c.reshape((m * chunk,) + c.shape[2:])[:n] for c in codes)
+        return logits, codes
+
     def _evaluate(self, params, model_state, key):
-        fwd = as_forward(self.model.apply(params, model_state, self.X, key=key, training=False))
+        logits, codes = self._forward_all(params, model_state, key)
+        fwd = as_forward((logits, codes, model_state))
         train = _loss_and_accuracy(fwd.logits, self.y, self.train_idx)
         test = _loss_and_accuracy(fwd.logits, self.y, self.test_idx)
         return fwd, jnp.stack([train[0], train[1], test[0], test[1]]).astype(jnp.float32)
@@ -188,9 +220,12 @@ class Trainer:
         codes = None
         if fwd.codes:
             n = fwd.logits.shape[0]
-            codes = jnp.concatenate([c.reshape(n, -1).astype(self.code_dtype) for c in fwd.codes], axis=1)
-            if self.eval_idx is not None:
-                codes = codes[self.eval_idx]
+            if self._samples_last:  # (D, n)
+                codes = jnp.concatenate([c.reshape(-1, n).astype(self.code_dtype) for c in fwd.codes], axis=0)
+                codes = codes if self.eval_idx is None else codes[:, self.eval_idx]
+            else:  # (n, D)
+                codes = jnp.concatenate([c.reshape(n, -1).astype(self.code_dtype) for c in fwd.codes], axis=1)
+                codes = codes if self.eval_idx is None else codes[self.eval_idx]
         return TrainState(params, model_state, opt_state), metrics, finite, codes
 
     def _group_epoch(self, state, orders, labels, start, epoch):
@@ -206,11 +241,12 @@ class Trainer:
         )
 
     def _eval_values(self, state):
-        fwd = as_forward(self.model.apply(state.params, state.model_state, self.X, key=jax.random.PRNGKey(0),
-                                          training=False))
+        fwd = as_forward(self._forward(state.params, state.model_state, self.X, key=jax.random.PRNGKey(0),
+                                       training=False))
         if fwd.values is None:
             raise ValueError("the model's apply returns no values (Forward.values), so there are no activations")
-        return fwd.values if self.eval_idx is None else tuple(v[self.eval_idx] for v in fwd.values)
+        values = tuple(jnp.moveaxis(v, -1, 0) for v in fwd.values) if self._samples_last else fwd.values
+        return values if self.eval_idx is None else tuple(v[self.eval_idx] for v in values)
 
     # -- public --------------------------------------------------------------
     def init(self):
@@ -272,7 +308,10 @@ class Trainer:
         metrics = np.asarray(metrics)
         out = {name: metrics[:, i] for i, name in enumerate(METRICS)}
         out["finite"] = np.asarray(finite)
-        return state, out, (None if codes is None else np.asarray(codes))
+        if codes is not None:
+            # (S, n_eval, D); for a samples-last model a view of the (S, D, n_eval) array, without a copy
+            codes = np.asarray(codes).transpose(0, 2, 1) if self._samples_last else np.asarray(codes)
+        return state, out, codes
 
     @property
     def eval_inputs(self):
