@@ -174,3 +174,21 @@ def test_all_keys_are_in_the_records(full_run):
     for key in KEYS + ("seeds", "layer_names", "layer_widths", "n_eval", "H_Y", "completed", "diverged_epoch"):
         assert key in rec
     check_records(rec)
+
+
+def test_float_nets_are_measured_by_binning_and_labelled_as_estimates(tmp_path):
+    config = qnet.preset("quick", epochs=3, seeds=2, bits=None, weight_bits=None, binning=[30, 256])
+    rec = _run(config, tmp_path / "float")
+    assert rec["I_XT"].shape == (2, 3, 0)  # a float net has no codes: nothing exact to count
+    assert rec["binned_I_XT"].shape == (2, 3, 6, 2) and list(rec["binning"]) == [30, 256]
+    # the binned values are those of the binning estimator on the trained net's activations
+    setup = experiment.setup(qnet.ExperimentConfig.from_json(rec["config"]))
+    state = setup.trainer.init()
+    for epoch in range(1, 4):
+        state, _, _ = setup.trainer.step(state, epoch)
+    values = setup.trainer.activations(state)
+    for b, bins in enumerate((30, 256)):
+        for layer in range(6):
+            expected = qnet.estimators.UniformBinning(bins, "layer")(values[layer][1], setup.eval_labels)
+            assert rec["binned_I_XT"][1, -1, layer, b] == pytest.approx(expected[0], abs=1e-12)
+            assert rec["binned_I_TY"][1, -1, layer, b] == pytest.approx(expected[1], abs=1e-12)

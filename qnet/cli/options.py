@@ -72,6 +72,9 @@ OPTIONS = {
     "mi-every": ("mi_epochs", dict(type=_every, help="information plane at epoch 1 and every N-th (default 1)")),
     "mi-epochs": ("mi_epochs", dict(type=_schedule, help="every:N, log:K or a list 1,10,100 (default every:1)")),
     "eval-set": ("eval_set", dict(type=str, help="inputs whose codes are counted: all, train or test (default all)")),
+    "binning": ("binning", dict(type=lambda t: [_int(b) for b in t.split(",")],
+                                help="also bin every layer's float values into these many bins, e.g. 30,100,256 "
+                                     "(an estimate, recorded beside the exact values)")),
     "save-codes": ("save_codes", dict(type=_schedule, help="epochs whose codes are stored: every:N, log:K, a list, none")),
 }
 

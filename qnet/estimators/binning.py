@@ -35,6 +35,17 @@ def miller_madow_information(codes, labels):
     return i_xt + (m_t - 1) * unit, i_ty + (m_t + m_y - m_ty - 1) * unit
 
 
+def layer_bins(values, n_bins):
+    """Equal-width bins per layer for a stack of seeds: ``values (S, n, ...)`` floats ->
+    ``(S, n, d)`` int32 bin indices, each seed's bins spanning its own min..max (what
+    ``UniformBinning(n_bins, "layer").codes`` does for one seed)."""
+    a = np.asarray(values, np.float64).reshape(values.shape[0], values.shape[1], -1)
+    lo = a.min(axis=(1, 2), keepdims=True)
+    hi = a.max(axis=(1, 2), keepdims=True)
+    width = np.where(hi > lo, (hi - lo) / n_bins, 1.0)
+    return np.clip(np.floor((a - lo) / width), 0, n_bins - 1).astype(np.int32)
+
+
 def _binned_information(codes, labels, miller_madow):
     if miller_madow:
         return miller_madow_information(codes, labels)

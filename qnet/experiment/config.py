@@ -14,7 +14,7 @@ import json
 import numbers
 from dataclasses import dataclass, field
 
-from qnet._checks import check_choice
+from qnet._checks import check_choice, check_int
 from qnet.experiment.schedule import parse_schedule
 from qnet.model.layers import Network, network_from_json, network_to_json
 from qnet.model.spec import parse_layers, parse_widths
@@ -53,11 +53,15 @@ class MeasureConfig:
     N-th and the last), ``"log:K"`` (K log-spaced epochs, first and last included) or a list of
     epochs; eval_set: the inputs whose codes are counted (``all``: the whole dataset, as the
     reference study; ``train``; ``test``); save_codes: epochs (same forms, or ``"none"``) whose
-    integer codes of every measured layer are stored in the run folder (compressed)."""
+    integer codes of every measured layer are stored in the run folder (compressed); binning:
+    bin counts (e.g. ``[30, 100, 256]``) for which, at every measured epoch, the float values of
+    every layer are also binned (equal-width bins over each layer's min..max, as the float nets of
+    the literature are measured): an *estimate*, recorded as ``binned_I_XT`` / ``binned_I_TY``."""
 
     mi_epochs: object = "every:1"
     eval_set: str = "all"
     save_codes: object = "none"
+    binning: tuple = ()
 
     def __post_init__(self):
         for name in ("mi_epochs", "save_codes"):
@@ -66,6 +70,12 @@ class MeasureConfig:
                 object.__setattr__(self, name, tuple(value))
             parse_schedule(getattr(self, name), None, name)  # the form; epochs are checked against the run's length
         check_choice(self.eval_set, "eval_set", set(EVAL_SETS))
+        if isinstance(self.binning, (list, tuple)):
+            object.__setattr__(self, "binning", tuple(self.binning))
+            for b in self.binning:
+                check_int(b, "binning", 2)
+        else:
+            raise TypeError(f"binning must be a list of bin counts, got {self.binning!r}")
 
 
 @dataclass(frozen=True)
@@ -192,7 +202,7 @@ class ExperimentConfig:
 
 def _measure_json(measure):
     out = dataclasses.asdict(measure)
-    for key in ("mi_epochs", "save_codes"):
+    for key in ("mi_epochs", "save_codes", "binning"):
         if isinstance(out[key], tuple):
             out[key] = list(out[key])
     return out

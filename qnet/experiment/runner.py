@@ -37,6 +37,7 @@ from qnet.training import METRICS, Trainer, default_programs
 
 LAYER_KEYS = ("I_XT", "I_TY", "H_T_given_Y", "n_states")
 ROW_KEYS = LAYER_KEYS + METRICS + ("diverged",)
+BINNED_KEYS = ("binned_I_XT", "binned_I_TY")  # estimates: (S, E, observed layers, bin counts)
 
 
 @dataclass
@@ -108,10 +109,12 @@ def signals_deferred():
 
 def _static(setup_, h_y):
     t = setup_.trainer
+    binned = list(BINNED_KEYS) if setup_.config.measure.binning else []
     return {"seeds": list(t.seeds), "layer_names": t.layer_names, "layer_widths": t.layer_widths,
             "layer_shapes": [list(s) for s in t.layer_shapes], "n_eval": int(len(setup_.eval_labels)),
-            "H_Y": h_y, "prefit_epochs": setup_.config.training.prefit_epochs, "row_keys": list(ROW_KEYS),
-            "layer_keys": list(LAYER_KEYS)}
+            "H_Y": h_y, "prefit_epochs": setup_.config.training.prefit_epochs, "row_keys": list(ROW_KEYS) + binned,
+            "layer_keys": list(LAYER_KEYS), "value_names": t.value_names,
+            "binning": list(setup_.config.measure.binning)}
 
 
 def _differences(a, b):
@@ -172,9 +175,21 @@ def _stack_rows(rows):
     if not rows:
         return {}
     out = {"epoch": np.array([r["epoch"] for r in rows], np.int64)}
-    for key in ROW_KEYS:
-        out[key] = np.stack([r[key] for r in rows], axis=1)
+    for key in rows[0]:
+        if key != "epoch":
+            out[key] = np.stack([r[key] for r in rows], axis=1)
     return out
+
+
+def _binned_plane(values, labels, bins, gone):
+    """Binning estimates of every observed layer: (S, L, B) arrays of I(X;T) and I(T;Y), bits
+    (NaN for diverged seeds). values: per layer (S, n, ...) floats."""
+    from qnet.estimators.binning import layer_bins
+
+    planes = [information.information_batch([layer_bins(v, b) for v in values], labels) for b in bins]
+    plane = np.stack(planes, axis=2)  # (S, L, B, 2)
+    plane[gone] = np.nan
+    return {"binned_I_XT": plane[..., 0], "binned_I_TY": plane[..., 1]}
 
 
 def _layer_codes(codes, trainer):
@@ -275,6 +290,8 @@ def _train(config, s, store, progress, on_epoch, checkpoint_seconds):
         if epoch in mi:
             plane, counts = counting.result() if counting is not None else (None, None)
             row = _row(epoch, plane, counts, metrics, diverged)
+            if config.measure.binning:
+                row.update(_binned_plane(trainer.activations(state_after), labels, config.measure.binning, row["diverged"]))
             rows.append(row)
         else:
             row = None

@@ -286,7 +286,9 @@ def load_records(run_dir, verify=True):
     ``epoch (E,)`` the recorded epochs finished so far; ``I_XT, I_TY, H_T_given_Y (S, E, L)`` in
     bits; ``n_states (S, E, L)`` distinct codes of each layer; the metrics ``(S, E)``; ``seeds (S,)``;
     ``layer_names, layer_widths (L,)``; ``n_eval``, ``H_Y`` (bits), ``completed`` (epochs finished),
-    ``diverged_epoch (S,)`` (0: never), ``prefit_epochs``; and ``config`` (the JSON dict).
+    ``diverged_epoch (S,)`` (0: never), ``prefit_epochs``; and ``config`` (the JSON dict). With
+    ``binning`` in the config also the *estimates* ``binned_I_XT, binned_I_TY (S, E, V, B)`` of the
+    V observed layers (``value_names``) for the B bin counts (``binning``).
     """
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir, verify=verify)
@@ -305,13 +307,17 @@ def load_records(run_dir, verify=True):
     else:
         s, layers = len(static["seeds"]), len(static["layer_names"])
         for key in static["row_keys"]:
-            records[key] = np.zeros((s, 0, layers) if key in static["layer_keys"] else (s, 0))
+            if key.startswith("binned_"):
+                records[key] = np.zeros((s, 0, len(static["value_names"]), len(static["binning"])))
+            else:
+                records[key] = np.zeros((s, 0, layers) if key in static["layer_keys"] else (s, 0))
     dynamic = manifest.get("dynamic", {})
     records.update(
         seeds=np.asarray(static["seeds"], np.int64), layer_names=np.asarray(static["layer_names"]),
         layer_widths=np.asarray(static["layer_widths"], np.int64), n_eval=np.int64(static["n_eval"]),
         H_Y=np.float64(static["H_Y"]), completed=np.int64(manifest["completed"]),
-        prefit_epochs=np.int64(static.get("prefit_epochs", 0)),
+        prefit_epochs=np.int64(static.get("prefit_epochs", 0)), value_names=np.asarray(static.get("value_names", [])),
+        binning=np.asarray(static.get("binning", []), np.int64),
         diverged_epoch=np.asarray(dynamic.get("diverged_epoch", [0] * len(static["seeds"])), np.int64),
         config=manifest["config"])
     return records

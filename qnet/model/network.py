@@ -228,6 +228,7 @@ class QuantizedNetwork:
         self.built = build(network, input_shape, n_classes)
         self.name = "network"
         self.layer_names = tuple(layer.name for layer in self.built.measured)
+        self.value_names = tuple(layer.name for layer in self.built.layers if layer.kind != "flatten")
         self.chain = True  # a feed-forward stack of deterministic layers
         # conv nets are evaluated in chunks (see Trainer); not when a range is the evaluated tensor's min/max
         batch_range = any(layer.range_mode == "batch" for layer in self.built.layers)

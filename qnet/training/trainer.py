@@ -146,6 +146,9 @@ class Trainer:
         self.layer_names = list(names) if names else [f"T{i + 1}" for i in range(len(out.codes))]
         if len(self.layer_names) != len(out.codes):
             raise ValueError(f"the model names {len(self.layer_names)} layers but returns codes of {len(out.codes)}")
+        n_values = len(out.values or ())
+        names = getattr(self.model, "value_names", None)
+        self.value_names = list(names) if names and len(names) == n_values else [f"V{i + 1}" for i in range(n_values)]
 
     # -- pure per-seed functions, vmapped over seeds -------------------------
     def _batches(self, order):
