@@ -1,6 +1,7 @@
 """Exact information quantities of integer codes (plug-in, in bits by default)."""
 
 from qnet.information.exact import (
+    EncodedLabels,
     conditional_entropy,
     encode_labels,
     entropy,
@@ -10,5 +11,5 @@ from qnet.information.exact import (
     mutual_information,
 )
 
-__all__ = ["conditional_entropy", "encode_labels", "entropy", "information_batch", "joint_entropy",
-           "layer_information", "mutual_information"]
+__all__ = ["EncodedLabels", "conditional_entropy", "encode_labels", "entropy", "information_batch",
+           "joint_entropy", "layer_information", "mutual_information"]
