@@ -12,7 +12,6 @@ hashing primitives, and the guard against a stale Numba cache, run here on impor
 from ._common import drop_stale_cache
 from .counting import (
     information_batch,
-    information_batch_parallel,
     information_of_ids,
     joint_entropy_of_ids,
     layer_ids,
@@ -28,7 +27,6 @@ __all__ = [
     "entropy_of_counts",
     "entropy_of_ids",
     "information_batch",
-    "information_batch_parallel",
     "information_of_ids",
     "integer_ids",
     "joint_entropy_of_ids",

@@ -21,7 +21,6 @@ _OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
 jit = njit(**_OPTIONS)
 # the small helpers of the hot loops are inlined at Numba level (measured ~30% faster)
 inline = njit(inline="always", **_OPTIONS)
-parallel_jit = njit(parallel=True, **_OPTIONS)
 
 U1 = np.uint64(1)
 SMALL_SPACE = 1024  # a direct table is used for keys below 4 n + SMALL_SPACE

@@ -17,9 +17,7 @@ K <= 64 label classes; with more classes, (symbol, label) pairs are counted by h
 """
 
 import numpy as np
-from numba import prange
-
-from ._common import SMALL_SPACE, TABLE_CLASSES, jit, parallel_jit
+from ._common import SMALL_SPACE, TABLE_CLASSES, jit
 from .entropy import entropy_of_counts, entropy_of_ids, plug_in_entropies
 from .rows import is_narrow, key_ids, tabulate
 from .wide import wide_column_ids, wide_row_ids
@@ -50,6 +48,13 @@ def information_of_ids(ids, k, labels, n_classes, h_labels):
 
 
 @jit
+def _wide_ids(units, feature_major, s, lo, hi, ids):
+    if feature_major:
+        return wide_column_ids(units, s, lo, hi, ids)
+    return wide_row_ids(units, s, lo, hi, ids)
+
+
+@jit
 def layer_ids(units, feature_major, s, lo, hi, ids):
     """Fill ids: (n,) int64 with dense row ids of one layer (equal ids iff equal rows,
     numbered by first appearance) and return k, the number of distinct rows."""
@@ -58,9 +63,7 @@ def layer_ids(units, feature_major, s, lo, hi, ids):
         if feature_major:
             return tabulate(units[s, lo:hi].T, np.zeros(n, np.int64), 1, ids)[1]
         return tabulate(units[s, :, lo:hi], np.zeros(n, np.int64), 1, ids)[1]
-    if feature_major:
-        return wide_column_ids(units, s, lo, hi, ids)
-    return wide_row_ids(units, s, lo, hi, ids)
+    return _wide_ids(units, feature_major, s, lo, hi, ids)
 
 
 @jit
@@ -89,49 +92,30 @@ def layer_plane(units, feature_major, s, lo, hi, labels, n_classes, h_labels):
     I(X;T) = H(T); I(T;Y) = H(T) + H(Y) - H(T, Y).
     """
     n = labels.shape[0]
-    if n_classes > TABLE_CLASSES:  # many classes: pairs hashed, O(n) memory
-        ids = np.empty(n, np.int64)
-        k = layer_ids(units, feature_major, s, lo, hi, ids)
-        h_t, i_ty = information_of_ids(ids, k, labels, n_classes, h_labels)
-        return h_t, i_ty, k
-    if is_narrow(units.itemsize, hi - lo):  # one pass fills the (symbol, label) table
+    few_classes = n_classes <= TABLE_CLASSES
+    if is_narrow(units.itemsize, hi - lo):
+        # one pass fills the (symbol, label) table; with many classes, it numbers the rows only
+        table_labels = labels if few_classes else np.zeros(n, np.int64)
+        table_classes = n_classes if few_classes else 1
+        ids = np.empty(0 if few_classes else n, np.int64)
         if feature_major:
-            joint, k = tabulate(units[s, lo:hi].T, labels, n_classes, np.empty(0, np.int64))
+            joint, k = tabulate(units[s, lo:hi].T, table_labels, table_classes, ids)
         else:
-            joint, k = tabulate(units[s, :, lo:hi], labels, n_classes, np.empty(0, np.int64))
+            joint, k = tabulate(units[s, :, lo:hi], table_labels, table_classes, ids)
     else:
         ids = np.empty(n, np.int64)
-        k = layer_ids(units, feature_major, s, lo, hi, ids)
-        joint = _joint_table(ids, k, labels, n_classes)
+        k = _wide_ids(units, feature_major, s, lo, hi, ids)
+        joint = _joint_table(ids, k, labels, n_classes) if few_classes else np.empty(0, np.int32)
+    if not few_classes:  # (symbol, label) pairs hashed: O(n) memory
+        h_t, i_ty = information_of_ids(ids, k, labels, n_classes, h_labels)
+        return h_t, i_ty, k
     h_t, h_ty = plug_in_entropies(joint, k, n_classes, n)
     i_ty = h_t + h_labels - h_ty
     return h_t, (i_ty if i_ty > 0.0 else 0.0), k
 
 
 @jit
-def _batch_task(units, feature_major, bounds, labels, n_classes, h_labels, chain, t, out, counts):
-    """Task t: one (seed, layer) pair, or with ``chain`` all layers of seed t."""
-    n_layers = bounds.shape[0] - 1
-    if not chain:
-        s, layer = t // n_layers, t % n_layers
-        out[s, layer, 0], out[s, layer, 1], counts[s, layer] = layer_plane(
-            units, feature_major, s, bounds[layer], bounds[layer + 1], labels, n_classes, h_labels)
-        return
-    # from the last layer back: a layer whose successor has n distinct rows has n distinct
-    # rows too, the same count histograms and so bit-identical numbers, without counting
-    injective = False
-    for layer in range(n_layers - 1, -1, -1):
-        if injective:
-            out[t, layer, 0], out[t, layer, 1] = out[t, layer + 1, 0], out[t, layer + 1, 1]
-            counts[t, layer] = counts[t, layer + 1]
-            continue
-        out[t, layer, 0], out[t, layer, 1], counts[t, layer] = layer_plane(
-            units, feature_major, t, bounds[layer], bounds[layer + 1], labels, n_classes, h_labels)
-        injective = counts[t, layer] == labels.shape[0]
-
-
-@jit
-def information_batch(units, feature_major, bounds, labels, n_classes, h_labels, chain, out, counts):
+def information_batch(units, feature_major, bounds, labels, n_classes, h_labels, chain, tasks, out, counts):
     """Information-plane coordinates of many layers and seeds in one call.
 
     units: a stack (module docstring) of S seeds, row-major (S, n, D) or, with
@@ -139,17 +123,27 @@ def information_batch(units, feature_major, bounds, labels, n_classes, h_labels,
     D; labels: (n,) int64 in 0..n_classes-1; h_labels: H(Y) in bits; chain: the layers are
     successive layers of one deterministic network (layer l + 1's codes a function of layer
     l's), which lets layers before an injective one skip counting.
+    tasks: int64 task numbers to run (so that callers can share the tasks among threads:
+    the kernel holds no GIL): task t is the (seed, layer) pair (t // L, t % L), or with
+    ``chain`` all layers of seed t.
     out: (S, L, 2) float64, filled with (I(X;T), I(T;Y)) in bits; counts: (S, L) int64,
-    filled with the number of distinct rows of each layer.
+    filled with the number of distinct rows of each layer (for the tasks run).
     """
-    n_tasks = units.shape[0] if chain else units.shape[0] * (bounds.shape[0] - 1)
-    for t in range(n_tasks):
-        _batch_task(units, feature_major, bounds, labels, n_classes, h_labels, chain, t, out, counts)
-
-
-@parallel_jit
-def information_batch_parallel(units, feature_major, bounds, labels, n_classes, h_labels, chain, out, counts):
-    """As :func:`information_batch`, with the tasks spread over threads."""
-    n_tasks = units.shape[0] if chain else units.shape[0] * (bounds.shape[0] - 1)
-    for t in prange(n_tasks):
-        _batch_task(units, feature_major, bounds, labels, n_classes, h_labels, chain, t, out, counts)
+    n_layers = bounds.shape[0] - 1
+    for t in tasks:
+        if not chain:
+            s, layer = t // n_layers, t % n_layers
+            out[s, layer, 0], out[s, layer, 1], counts[s, layer] = layer_plane(
+                units, feature_major, s, bounds[layer], bounds[layer + 1], labels, n_classes, h_labels)
+            continue
+        # from the last layer back: a layer whose successor has n distinct rows has n distinct
+        # rows too, the same count histograms and so bit-identical numbers, without counting
+        injective = False
+        for layer in range(n_layers - 1, -1, -1):
+            if injective:
+                out[t, layer, 0], out[t, layer, 1] = out[t, layer + 1, 0], out[t, layer + 1, 1]
+                counts[t, layer] = counts[t, layer + 1]
+                continue
+            out[t, layer, 0], out[t, layer, 1], counts[t, layer] = layer_plane(
+                units, feature_major, t, bounds[layer], bounds[layer + 1], labels, n_classes, h_labels)
+            injective = counts[t, layer] == labels.shape[0]

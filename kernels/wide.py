@@ -147,12 +147,14 @@ def wide_row_ids(units, s, lo, hi, ids):
 
 @jit
 def _column_hashes(units, s, lo, hi, k0, k1, hashes):
-    """Row hashes of a feature-major layer (columns ``units[s, j, :]``, lo <= j < hi), equal to
-    :func:`_row_hash` of the rows. Columns are packed ``8 // itemsize`` to a word; the two NH
-    sums of a chunk of rows are updated one word (group of columns) at a time."""
+    """Row hashes of a feature-major layer (columns ``units[s, j, :]``, lo <= j < hi).
+
+    1-byte units: 8 columns are packed into a word per row, so the hash equals
+    :func:`_row_hash` of the rows; wider units: each entry is a word of its own
+    (k0, k1: one key per word). The two NH sums of a chunk of rows are updated one word
+    (group of columns) at a time, vectorised over the rows.
+    """
     n = units.shape[2]
-    per_word = 8 // units.itemsize
-    bits = units.itemsize * 8
     a = np.empty(min(_COLUMN_CHUNK, n), np.uint64)
     c = np.empty(min(_COLUMN_CHUNK, n), np.uint64)
     for i0 in range(0, n, _COLUMN_CHUNK):
@@ -160,16 +162,15 @@ def _column_hashes(units, s, lo, hi, k0, k1, hashes):
         a[:m] = 0
         c[:m] = 0
         for g in range(k0.shape[0]):
-            j = lo + g * per_word
             ka, kc = k0[g], k1[g]
-            if j + per_word > hi:  # the last, partial word (zero-padded)
+            if units.itemsize > 1:
+                c0 = units[s, lo + g, i0:]
                 for t in range(m):
-                    w = np.uint64(0)
-                    for q in range(hi - j):
-                        w |= np.uint64(units[s, j + q, i0 + t]) << np.uint64(q * bits)
-                    a[t] += _nh(w, ka)
-                    c[t] += _nh(w, kc)
-            elif per_word == 8:
+                    a[t] += _nh(np.uint64(c0[t]), ka)
+                    c[t] += _nh(np.uint64(c0[t]), kc)
+                continue
+            j = lo + 8 * g
+            if j + 8 <= hi:
                 c0, c1, c2, c3 = units[s, j, i0:], units[s, j + 1, i0:], units[s, j + 2, i0:], units[s, j + 3, i0:]
                 c4, c5, c6, c7 = units[s, j + 4, i0:], units[s, j + 5, i0:], units[s, j + 6, i0:], units[s, j + 7, i0:]
                 for t in range(m):
@@ -179,27 +180,21 @@ def _column_hashes(units, s, lo, hi, k0, k1, hashes):
                          | (np.uint64(c6[t]) << np.uint64(48)) | (np.uint64(c7[t]) << np.uint64(56)))
                     a[t] += _nh(w, ka)
                     c[t] += _nh(w, kc)
-            elif per_word == 4:
-                c0, c1, c2, c3 = units[s, j, i0:], units[s, j + 1, i0:], units[s, j + 2, i0:], units[s, j + 3, i0:]
+            else:  # the last, partial word (zero-padded)
                 for t in range(m):
-                    w = (np.uint64(c0[t]) | (np.uint64(c1[t]) << np.uint64(16))
-                         | (np.uint64(c2[t]) << np.uint64(32)) | (np.uint64(c3[t]) << np.uint64(48)))
-                    a[t] += _nh(w, ka)
-                    c[t] += _nh(w, kc)
-            elif per_word == 2:
-                c0, c1 = units[s, j, i0:], units[s, j + 1, i0:]
-                for t in range(m):
-                    w = np.uint64(c0[t]) | (np.uint64(c1[t]) << np.uint64(32))
-                    a[t] += _nh(w, ka)
-                    c[t] += _nh(w, kc)
-            else:
-                c0 = units[s, j, i0:]
-                for t in range(m):
-                    w = np.uint64(c0[t])
+                    w = np.uint64(0)
+                    for q in range(hi - j):
+                        w |= np.uint64(units[s, j + q, i0 + t]) << np.uint64(8 * q)
                     a[t] += _nh(w, ka)
                     c[t] += _nh(w, kc)
         for t in range(m):
             hashes[i0 + t] = mix64(a[t] ^ mix64(c[t]))
+
+
+@jit
+def column_words(itemsize, d):
+    """Words of a feature-major row of d entries as :func:`_column_hashes` hashes it."""
+    return (d + 7) // 8 if itemsize == 1 else d
 
 
 @jit
@@ -247,8 +242,7 @@ def wide_column_ids(units, s, lo, hi, ids):
     """
     n = units.shape[2]
     d = hi - lo
-    per_word = 8 // units.itemsize
-    k0, k1 = _nh_keys((d + per_word - 1) // per_word)
+    k0, k1 = _nh_keys(column_words(units.itemsize, d))
     hashes = np.empty(n, np.uint64)
     _column_hashes(units, s, lo, hi, k0, k1, hashes)
     # group rows by hash; each row grouped with an earlier one is listed with that row

@@ -11,6 +11,10 @@ flattened); ``labels`` is ``(n,)`` integers, bools, strings or integral floats, 
 :class:`EncodedLabels`. Results are in bits (``base=2``); pass ``base=np.e`` for nats.
 """
 
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 
 from qnet import kernels
@@ -26,20 +30,22 @@ from qnet._checks import (
     unsigned_units,
 )
 
-_UNITS = (8, 4, 2, 1)
-
 
 def _row_major(stack, bounds):
-    """A C-contiguous (S, n, D) stack as the kernels read it: the widest unsigned units (8, 4, 2
-    or 1 bytes) into which every layer's bytes divide (fewer units to pack and hash), and the
-    layer bounds in those units. Equal rows iff equal units: the view is lossless."""
-    byte_bounds = np.asarray(bounds, np.int64) * stack.dtype.itemsize
-    size = next(u for u in _UNITS if u <= stack.dtype.itemsize or not np.any(byte_bounds % u))
-    size = max(size, stack.dtype.itemsize)
+    """A C-contiguous (S, n, D) stack as the kernels read it, with its layer bounds.
+
+    The codes are viewed as unsigned integers of their own width (equal rows iff equal
+    units: lossless, whatever the sign or byte order), or as 8-byte words when every layer
+    starts and ends on a word (e.g. uint8 rows of 1352 codes), so that wide rows are hashed
+    a word at a time. Only these two views exist, so each dtype compiles the kernels at most
+    twice.
+    """
+    itemsize = stack.dtype.itemsize
+    byte_bounds = np.asarray(bounds, np.int64) * itemsize
     units = unsigned_units(stack)
-    if size > stack.dtype.itemsize:
-        units = units.view(np.dtype(f"u{size}"))
-    return units, False, byte_bounds // size
+    if itemsize < 8 and stack.ctypes.data % 8 == 0 and not np.any(byte_bounds % 8):
+        return units.view(np.uint64), False, byte_bounds // 8
+    return units, False, np.asarray(bounds, np.int64)
 
 
 def _kernel_stack(stack, bounds):
@@ -169,6 +175,11 @@ def _stack_layers(layers):
     return codes, widths
 
 
+@functools.lru_cache(maxsize=None)
+def _thread_pool(threads):
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="qnet-count")
+
+
 def information_batch(layers, labels, base=2, layer_widths=None, parallel=False, chain=False,
                       return_counts=False):
     """Exact (I(X;T), I(T;Y)) of many layers and seeds in one compiled call.
@@ -180,7 +191,8 @@ def information_batch(layers, labels, base=2, layer_widths=None, parallel=False,
     labels: (n,) labels Y, or the :class:`EncodedLabels` of :func:`encode_labels` to skip
     re-encoding in loops.
     layer_widths: positive integers summing to D.
-    parallel: spread the S*L (seed, layer) tasks over Numba threads.
+    parallel: share the S*L (seed, layer) tasks (S seeds with ``chain``) among
+    ``numba.get_num_threads()`` threads (the kernels release the GIL).
     chain: promise that the layers are successive layers of one deterministic network on
     the same inputs (layer l + 1's codes a function of layer l's, as in a trainer's codes).
     Then a layer before one whose n rows are all distinct has n distinct rows too, and
@@ -202,8 +214,16 @@ def information_batch(layers, labels, base=2, layer_widths=None, parallel=False,
     units, feature_major, bounds = _kernel_stack(codes, np.concatenate([[0], np.cumsum(widths)]))
     out = np.empty((codes.shape[0], len(widths), 2))
     counts = np.empty((codes.shape[0], len(widths)), np.int64)
-    run = kernels.information_batch_parallel if parallel else kernels.information_batch
-    run(units, feature_major, bounds, ids, n_classes, h_y, bool(chain), out, counts)
+    tasks = np.arange(codes.shape[0] * (1 if chain else len(widths)), dtype=np.int64)
+    threads = min(numba.get_num_threads(), len(tasks)) if parallel else 1
+    args = (units, feature_major, bounds, ids, n_classes, h_y, bool(chain))
+    if threads > 1:  # interleaved shares balance seeds whose layers cost alike
+        shares = [np.ascontiguousarray(tasks[k::threads]) for k in range(threads)]
+        for done in [_thread_pool(threads).submit(kernels.information_batch, *args, share, out, counts)
+                     for share in shares]:
+            done.result()
+    else:
+        kernels.information_batch(*args, tasks, out, counts)
     plane = out / scale
     return (plane, counts) if return_counts else plane
 
