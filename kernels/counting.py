@@ -17,6 +17,7 @@ K <= 64 label classes; with more classes, (symbol, label) pairs are counted by h
 """
 
 import numpy as np
+
 from ._common import SMALL_SPACE, TABLE_CLASSES, jit
 from .entropy import entropy_of_counts, entropy_of_ids, plug_in_entropies
 from .rows import is_narrow, key_ids, tabulate
@@ -34,7 +35,7 @@ def joint_entropy_of_ids(ids_a, ka, ids_b, kb):
         return entropy_of_counts(counts, n)
     keys = np.empty(n, np.uint64)
     for i in range(n):
-        keys[i] = np.uint64(ids_a[i]) * np.uint64(kb) + np.uint64(ids_b[i])  # < n * n: no overflow
+        keys[i] = np.uint64(ids_a[i]) * np.uint64(kb) + np.uint64(ids_b[i])  # ka, kb <= n: < 2^62, no overflow
     joint, kj = key_ids(keys)
     return entropy_of_ids(joint, kj)
 

@@ -4,15 +4,20 @@ A wide row is hashed; rows with equal hashes are then compared entry by entry, s
 never merges two distinct rows. The codes of a seed come in one of two orientations:
 
 - row-major, ``units[s, i, lo:hi]`` is row i (contiguous): rows are hashed a cache-sized
-  chunk at a time, then each goes into an open-addressing table (at most a quarter full)
-  whose slot matches only if the hash and every unit agree with the symbol's first row;
+  chunk at a time, then each goes into an open-addressing table (at most half full; a slot
+  holds the hash, the symbol id and its first row) whose slot matches only if the hash and
+  every unit agree with the symbol's first row;
 - feature-major, ``units[s, j, :]`` is column j (contiguous, the trainer's layout): the
-  columns are streamed (``8 // itemsize`` columns packed into one word per row, the hashes
-  of a chunk of rows updated at a time, vectorised over rows), the table groups rows by
-  hash, and every row grouped with an earlier one is then compared with that row, column by
-  column. If any comparison fails (two distinct rows with equal 64-bit hashes: not expected
-  in practice, but possible), the block is copied row-major and counted by the row-major
-  path, which compares at insertion.
+  columns are streamed (8 columns of 1-byte codes packed into one word per row, one word
+  per entry for wider codes; the hashes of a chunk of rows updated at a time, vectorised
+  over rows), the table groups rows by hash, and every row grouped with an earlier one is
+  then compared with that row in every column (column by column when such rows are few,
+  else through words of packed columns). If any comparison fails (two distinct rows with
+  equal 64-bit hashes: not expected in practice, but possible), the layer is copied
+  row-major and counted by the row-major path, which compares at insertion.
+
+Cost: one pass over the codes plus, for every row equal to an earlier one, a read of that
+earlier row (random access): rows that repeat make the count slower, never inexact.
 
 The hash is NH (Black, Halevi, Krawczyk, Krovetz & Rogaway, "UMAC: fast and secure message
 authentication", CRYPTO 1999, https://doi.org/10.1007/3-540-48405-1_14) over the row's

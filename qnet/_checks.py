@@ -179,6 +179,8 @@ def as_labels(labels, n, name="labels", ordered=False):
         raise ValueError(f"{name} is empty")
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} has {arr.shape[0]} entries but the codes have {n} samples")
+    if arr.shape[0] > MAX_SAMPLES:
+        raise ValueError(f"{name} has {arr.shape[0]} entries; at most {MAX_SAMPLES} are supported")
     arr = _native(arr)
     if arr.dtype.kind == "f":
         arr = _float_label_ids(arr, name)
