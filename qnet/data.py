@@ -83,7 +83,12 @@ def stratified_split(y, test_fraction=0.2, seed=0):
 
 def from_arrays(X, y, name="arrays"):
     """A dataset from user arrays: ``X: (n, ...)`` numbers (each sample keeps its shape; ``(n,)``
-    becomes ``(n, 1)``), ``y: (n,)`` labels (integers, bools, strings or integral floats)."""
+    becomes ``(n, 1)``), ``y: (n,)`` labels.
+
+    y: integers, bools, strings, or floats with integral values (MATLAB stores labels as
+    doubles: 0.0/1.0 are converted exactly; NaN, inf or fractions raise TypeError). The
+    classes in sorted order become ``0..n_classes-1``.
+    """
     X = np.asarray(X)
     if X.dtype.kind not in "iufb":
         raise TypeError(f"X must be numeric, got dtype {X.dtype}")
@@ -121,7 +126,8 @@ def synthetic():
 
 
 def load_mat(path, x_key="F", y_key="y"):
-    """A dataset from a MATLAB file holding inputs ``F (n, d)`` and labels ``y`` (e.g. ``var_u.mat``)."""
+    """A dataset from a MATLAB file holding inputs ``F (n, d)`` and labels ``y`` (e.g. ``var_u.mat``);
+    ``y`` may be stored as doubles (MATLAB's default), see :func:`from_arrays`."""
     from scipy.io import loadmat
 
     if not Path(path).is_file():

@@ -1,4 +1,5 @@
 import math
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -239,7 +240,7 @@ def test_bad_lengths_labels_and_base():
         qnet.layer_information(np.arange(4), np.arange(3))
     with pytest.raises(ValueError, match="a has 4 samples but b has 3"):
         qnet.mutual_information(np.arange(4), np.arange(3))
-    with pytest.raises(TypeError, match="labels must hold"):
+    with pytest.raises(TypeError, match="labels holds non-integral floats"):
         qnet.layer_information(np.arange(3), np.array([0.5, 1.0, 2.0]))
     for base in (0, -2, 1, 0.5, float("nan")):
         with pytest.raises(ValueError, match="base"):
@@ -248,3 +249,196 @@ def test_bad_lengths_labels_and_base():
         qnet.entropy(np.arange(4), base="2")
     with pytest.raises(ValueError, match="layer_widths"):
         qnet.information_batch(np.zeros((1, 4, 3), np.int8), np.arange(4), layer_widths=[1, 1])
+
+
+# --- many label classes: memory O(n) ---------------------------------------------------------
+
+@pytest.mark.parametrize("d, dtype", [(3, np.int8), (9, np.int64)])  # narrow and wide (72-byte) rows
+def test_100000_distinct_labels(d, dtype):
+    """Every label distinct: a (symbol, label) table of n x n counts would need 40 GB."""
+    rng = np.random.default_rng(d)
+    n = 100_000
+    codes = rng.integers(0, 4, (n, d)).astype(dtype)
+    labels = rng.permutation(n) * 7 - 3
+    h_t = ref.entropy(codes)
+    i_xt, i_ty = qnet.layer_information(codes, labels)
+    assert i_xt == pytest.approx(h_t, abs=1e-9)
+    assert i_ty == pytest.approx(h_t, abs=1e-9)  # Y determines T: H(T | Y) = 0
+    np.testing.assert_allclose(qnet.information_batch([codes], labels)[0, 0], [h_t, h_t], atol=1e-9)
+    # I(T;Y) against Counter when labels come in pairs (H(T | Y) > 0)
+    paired = labels // 2
+    assert qnet.layer_information(codes, paired)[1] == pytest.approx(ref.mutual_information(codes, paired), abs=1e-9)
+
+
+@pytest.mark.parametrize("n_classes", [64, 65, 1000])
+def test_many_classes_match_counter_on_both_paths(n_classes):
+    rng = np.random.default_rng(n_classes)
+    codes = rng.integers(0, 3, (3000, 2)).astype(np.int8)
+    wide = rng.integers(0, 2, (3000, 80)).astype(np.uint8)
+    labels = rng.integers(0, n_classes, 3000)
+    for c in (codes, wide, np.asfortranarray(wide)):
+        i_xt, i_ty = qnet.layer_information(c, labels)
+        assert i_xt == pytest.approx(ref.entropy(c), abs=1e-12)
+        assert i_ty == pytest.approx(ref.mutual_information(c, labels), abs=1e-12)
+
+
+# --- number of distinct states ----------------------------------------------------------------
+
+def test_return_counts_gives_distinct_states():
+    rng = np.random.default_rng(8)
+    seeds, n = 3, 700
+    layers = [rng.integers(0, 3, (seeds, n, 4)).astype(np.int8), rng.integers(0, 2, (seeds, n, 90)).astype(np.uint8),
+              (rng.integers(0, 2, (seeds, n, 1)) > 0).astype(np.uint8)]
+    labels = rng.integers(0, 2, n)
+    plane, counts = qnet.information_batch(layers, labels, return_counts=True)
+    assert counts.shape == (seeds, 3) and counts.dtype == np.int64
+    for s in range(seeds):
+        for l, layer in enumerate(layers):
+            assert counts[s, l] == len(Counter(ref.rows(layer[s])))
+    np.testing.assert_array_equal(plane, qnet.information_batch(layers, labels))
+    # chain: layers before an injective one are not counted but get its k (= n)
+    digits = np.stack([(np.arange(n) // 4**j) % 4 for j in range(5)], axis=1).astype(np.uint8)
+    first = np.stack([digits[rng.permutation(n)] for _ in range(seeds)])
+    second = first[:, :, ::-1].copy()
+    third = first[:, :, :1] // 2
+    chained, k_chain = qnet.information_batch([first, second, third], labels, chain=True, return_counts=True)
+    _, k_all = qnet.information_batch([first, second, third], labels, return_counts=True)
+    np.testing.assert_array_equal(k_chain, k_all)
+    assert np.all(k_chain[:, :2] == n) and np.all(k_chain[:, 2] == 2)
+
+
+# --- wide rows (more than 64 bytes: hashed, every match verified) ------------------------------
+
+def _orientations(codes):
+    """The same codes row-major and feature-major (a transposed view of a C array)."""
+    return [codes, np.ascontiguousarray(codes.T).T]
+
+
+def _check_against_counter(codes, labels=None):
+    labels = np.arange(codes.shape[0]) % 3 if labels is None else labels
+    h, i = ref.entropy(codes), ref.mutual_information(codes, labels)
+    k = len(Counter(ref.rows(codes)))
+    for block in _orientations(codes):
+        assert qnet.entropy(block) == pytest.approx(h, abs=1e-12)
+        i_xt, i_ty = qnet.layer_information(block, labels)
+        assert i_xt == pytest.approx(h, abs=1e-12) and i_ty == pytest.approx(i, abs=1e-12)
+        plane, counts = qnet.information_batch(block[None], labels, layer_widths=[codes.shape[1]], return_counts=True)
+        assert counts[0, 0] == k
+        assert plane[0, 0, 0] == pytest.approx(h, abs=1e-12) and plane[0, 0, 1] == pytest.approx(i, abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype, d", [(np.uint8, 1352), (np.int8, 1352), (np.uint16, 676), (np.int32, 338),
+                                      (np.uint8, 1353), (np.uint8, 1354), (np.uint8, 1356), (np.int16, 677),
+                                      (np.int64, 9)])
+def test_wide_rows_differing_in_one_position(dtype, d):
+    """Rows equal but for one entry (anywhere, the last word and its padding included) stay distinct;
+    copies of rows are merged. Widths not divisible by 8 bytes leave padding in the last word."""
+    rng = np.random.default_rng(d)
+    n = 600
+    base = rng.integers(0, 100, d).astype(dtype)
+    codes = np.tile(base, (n, 1))
+    positions = np.concatenate([[d - 1, d - 2, 0, 7, 8], rng.integers(0, d, n - 5)])
+    codes[np.arange(n), positions] += (1 + np.arange(n) % 3).astype(dtype)
+    codes = np.concatenate([codes, codes[rng.integers(0, n, 200)], base[None]])
+    _check_against_counter(codes)
+
+
+@pytest.mark.parametrize("d", [128, 1352])
+def test_wide_rows_differing_only_in_units_7_and_15(d):
+    """The collision pattern of a whole-word multiplicative hash (FACTS.md), both orientations."""
+    a, b = np.meshgrid(np.arange(64), np.arange(64), indexing="ij")
+    codes = np.zeros((4096, d), np.uint8)
+    codes[:, 7 * 4] = a.ravel()
+    codes[:, 15 * 4] = b.ravel()
+    codes[:, 7 * 8] = b.ravel()
+    for block in _orientations(np.concatenate([codes, codes[:500]])):
+        assert qnet.entropy(block) == pytest.approx(ref.entropy(np.concatenate([codes, codes[:500]])), abs=1e-10)
+    for block in _orientations(codes):
+        assert qnet.entropy(block) == pytest.approx(12.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int32])
+def test_wide_all_equal_and_all_distinct_rows(dtype):
+    n, d = 2000, 1352 // np.dtype(dtype).itemsize
+    equal = np.full((n, d), 3, dtype)
+    distinct = np.zeros((n, d), dtype)
+    distinct[:, -1] = np.arange(n) % 100
+    distinct[:, -2] = np.arange(n) // 100
+    for block in _orientations(equal):
+        assert qnet.layer_information(block, np.arange(n) % 2) == (0.0, 0.0)
+    for block in _orientations(distinct):
+        assert qnet.entropy(block) == pytest.approx(math.log2(n), abs=1e-12)
+
+
+def test_wide_random_duplicates_match_counter():
+    rng = np.random.default_rng(5)
+    base = rng.integers(0, 3, (700, 200)).astype(np.int8)
+    codes = base[rng.integers(0, 700, 3000)]
+    _check_against_counter(codes, rng.integers(0, 4, 3000))
+
+
+def _nh_collision(n_words):
+    """Two distinct rows (uint64 words) with the same NH hash pair, built from the kernel's keys:
+    words 3 and 5 get low halves that zero the first sum's products, and high halves whose
+    changes cancel in the second sum."""
+    from qnet.kernels import wide
+
+    k0, k1 = (np.asarray(k, dtype=object) for k in wide._nh_keys(n_words))
+    m32 = 2**32
+    rows = [np.zeros(n_words, np.uint64), np.zeros(n_words, np.uint64)]
+    lows = {g: (-int(k0[g])) % m32 for g in (3, 5)}  # (lo(w) + lo(k0)) mod 2^32 = 0
+    second = {g: (lows[g] + int(k1[g]) % m32) % m32 for g in (3, 5)}  # the second sum's low factors
+    assert second[3] and second[5]
+    gcd = math.gcd(second[3], second[5])
+    steps = {3: second[5] // gcd, 5: -(second[3] // gcd)}  # second[3] * steps[3] + second[5] * steps[5] = 0
+    for g in (3, 5):
+        x = max(0, -steps[g])  # (hi(w) + hi(k1)) mod 2^32 in row 0; row 1 adds steps[g]
+        for r, value in enumerate((x, x + steps[g])):
+            high = (value - (int(k1[g]) >> 32)) % m32
+            rows[r][g] = np.uint64(lows[g] | (high << 32))
+    return rows
+
+
+def test_wide_hash_collision_is_caught_in_both_orientations():
+    """Two distinct rows with equal 64-bit hashes: the row-major path compares them at insertion,
+    the feature-major path finds the difference when verifying and recounts a row-major copy."""
+    from qnet.kernels import wide
+
+    n_words = 20
+    one, two = _nh_collision(n_words)
+    assert not np.array_equal(one, two)
+    rng = np.random.default_rng(9)
+    others = rng.integers(0, 2**63, (300, n_words), dtype=np.uint64)
+    words = np.concatenate([np.stack([one, two, one, two]), others, others[:50]])
+    codes = words.view(np.uint8)  # (354, 160) uint8 rows
+    columns = np.ascontiguousarray(codes.T)[None]
+    hashes = np.empty(codes.shape[0], np.uint64)
+    wide._column_hashes(columns, 0, 0, codes.shape[1], *wide._nh_keys(n_words), hashes)
+    assert hashes[0] == hashes[1]  # the precondition: a true 64-bit collision of distinct rows
+    _check_against_counter(codes, rng.integers(0, 2, codes.shape[0]))
+    assert qnet.entropy(codes[:4]) == pytest.approx(1.0, abs=1e-15)
+    assert qnet.entropy(np.ascontiguousarray(codes[:4].T).T) == pytest.approx(1.0, abs=1e-15)
+
+
+def test_wide_layers_in_a_batch_with_narrow_ones():
+    """A conv-net-like stack: a wide layer, narrower ones, in both stack layouts and with chain."""
+    rng = np.random.default_rng(12)
+    seeds, n = 2, 1500
+    conv = rng.integers(0, 2, (seeds, n, 300)).astype(np.int8)
+    conv[:, 1000:] = conv[:, :500]
+    pool = conv[:, :, ::4] | conv[:, :, 1::4]
+    dense = (pool[:, :, :6].astype(np.int16) * 3 - pool[:, :, 6:12])
+    top = (dense[:, :, :1] > 0).astype(np.int8)
+    layers = [conv, pool, dense, top]
+    labels = rng.integers(0, 10, n)
+    side = np.concatenate([l.astype(np.int16) for l in layers], axis=2)
+    widths = [l.shape[2] for l in layers]
+    feature_major = np.ascontiguousarray(side.transpose(0, 2, 1)).transpose(0, 2, 1)
+    expected = qnet.information_batch(layers, labels)
+    for s in range(seeds):
+        for l, layer in enumerate(layers):
+            assert expected[s, l, 0] == pytest.approx(ref.entropy(layer[s]), abs=1e-12)
+            assert expected[s, l, 1] == pytest.approx(ref.mutual_information(layer[s], labels), abs=1e-12)
+    for stack in (side, feature_major):
+        for chain in (False, True):
+            np.testing.assert_array_equal(qnet.information_batch(stack, labels, layer_widths=widths, chain=chain), expected)

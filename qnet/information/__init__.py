@@ -1,6 +1,7 @@
 """Exact information quantities of integer codes (plug-in, in bits by default)."""
 
 from qnet.information.exact import (
+    EncodedLabels,
     conditional_entropy,
     encode_labels,
     entropy,
@@ -25,7 +26,7 @@ from qnet.information.noisy_chain import (
     push_conditionals,
 )
 
-__all__ = ["conditional_entropy", "encode_labels", "entropy", "information_batch", "joint_entropy",
+__all__ = ["EncodedLabels", "conditional_entropy", "encode_labels", "entropy", "information_batch", "joint_entropy",
            "layer_information", "mutual_information",
            "Flip", "Gaussian", "NoisyConditionals", "NoisyInformation", "Uniform", "conditional_information",
            "noise_from_config", "noisy_chain_information", "noisy_conditionals", "noisy_information",

@@ -7,95 +7,143 @@ empirical distribution (no binning, no estimator). For a deterministic layer
 ``T = f(X)`` evaluated on every input once, ``I(X;T) = H(T)``.
 
 Shapes: ``codes`` is ``(n,)``, ``(n, d)`` or ``(n, d1, d2, ...)`` (trailing axes
-flattened); ``labels`` is ``(n,)`` integers, bools or strings. Results are in bits
-(``base=2``); pass ``base=np.e`` for nats.
+flattened); ``labels`` is ``(n,)`` integers, bools, strings or integral floats, or an
+:class:`EncodedLabels`. Results are in bits (``base=2``); pass ``base=np.e`` for nats.
 """
 
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 
 from qnet import kernels
-from qnet._checks import as_code_stack, as_codes, as_labels, check_same_length, log2_of_base
+from qnet._checks import (
+    EncodedLabels,
+    as_code_stack,
+    as_labels,
+    as_symbols,
+    check_code_array,
+    check_layer_widths,
+    check_same_length,
+    log2_of_base,
+    unsigned_units,
+)
 
-def _units(codes):
-    """Validated (n, d) C-contiguous codes as the kernels count them best.
 
-    Rows are equal iff their bytes are equal (integers of one dtype), so each row is
-    viewed as the fewest unsigned units its length allows: rows of up to 64 bytes as
-    units of up to 8 bytes (fewer entries for the kernels to pack into words), wider
-    rows as uint32 units where their length allows (they are hashed unit by unit).
+def _row_major(stack, bounds):
+    """A C-contiguous (S, n, D) stack as the kernels read it, with its layer bounds.
+
+    The codes are viewed as unsigned integers of their own width (equal rows iff equal
+    units: lossless, whatever the sign or byte order), or as 8-byte words when every layer
+    starts and ends on a word (e.g. uint8 rows of 1352 codes), so that wide rows are hashed
+    a word at a time. Only these two views exist, so each dtype compiles the kernels at most
+    twice.
     """
-    row_bytes = codes.shape[1] * codes.itemsize
-    sizes = (4,) if row_bytes > 64 else (8, 4, 2)
-    for size in sizes:
-        if size > codes.itemsize and row_bytes % size == 0:
-            return codes.view(np.dtype(f"u{size}"))
-    return codes
+    itemsize = stack.dtype.itemsize
+    byte_bounds = np.asarray(bounds, np.int64) * itemsize
+    units = unsigned_units(stack)
+    if itemsize < 8 and stack.ctypes.data % 8 == 0 and not np.any(byte_bounds % 8):
+        return units.view(np.uint64), False, byte_bounds // 8
+    return units, False, np.asarray(bounds, np.int64)
 
 
-def _row_ids(codes):
-    """Dense row ids ``(ids, k)`` of validated codes: equal ids iff equal rows."""
-    return kernels.row_ids(_units(codes))
+def _kernel_stack(stack, bounds):
+    """(units, feature_major, bounds) for a validated (S, n, D) code stack, without copying
+    when the stack is row-major or feature-major (an (S, n, D) view of an (S, D, n) array, as
+    the trainer produces); any other layout is copied row-major."""
+    if stack.flags.c_contiguous:
+        return _row_major(stack, bounds)
+    columns = stack.transpose(0, 2, 1)
+    if columns.flags.c_contiguous:
+        return unsigned_units(columns), True, np.asarray(bounds, np.int64)
+    return _row_major(np.ascontiguousarray(stack), bounds)
 
 
-def _ids(codes, name):
-    return _row_ids(as_codes(codes, name))
+def _block_stack(codes, name):
+    """Validated 2-D codes ``(n, d)`` of one layer as a kernel stack of one seed (a C- or
+    Fortran-ordered block is not copied)."""
+    arr = check_code_array(codes, name)
+    arr = arr.reshape(arr.shape[0], -1) if arr.ndim != 2 else arr
+    return _kernel_stack(arr[None], [0, arr.shape[1]])
+
+
+def _row_ids(codes, name):
+    """Dense row ids ``(ids, k)`` of a code array (or string symbols): equal ids iff equal rows."""
+    units, feature_major, bounds = _block_stack(as_symbols(codes, name), name)
+    return kernels.stack_row_ids(units, feature_major, 0, bounds[0], bounds[1])
 
 
 def entropy(codes, base=2):
     """Plug-in entropy H(T) of the rows of ``codes``.
 
     H(T) = -sum_t p(t) log p(t), with p(t) the fraction of rows equal to t.
+    codes: (n, ...) integer or bool codes, or strings (each entry one symbol).
     Returns a float in units of ``base`` (bits by default); 0 <= H <= log(n).
     """
     scale = log2_of_base(base)
-    ids, k = _ids(codes, "codes")
+    ids, k = _row_ids(codes, "codes")
     return kernels.entropy_of_ids(ids, k) / scale
 
 
 def _pair(a, b, base):
     scale = log2_of_base(base)
-    a = as_codes(a, "a")
-    b = as_codes(b, "b")
-    check_same_length(a, b, "a", "b")
-    ids_a, ka = _row_ids(a)
-    ids_b, kb = _row_ids(b)
+    ids_a, ka = _row_ids(a, "a")
+    ids_b, kb = _row_ids(b, "b")
+    check_same_length(ids_a, ids_b, "a", "b")
     h_a, h_b = kernels.entropy_of_ids(ids_a, ka), kernels.entropy_of_ids(ids_b, kb)
     return h_a / scale, h_b / scale, kernels.joint_entropy_of_ids(ids_a, ka, ids_b, kb) / scale
 
 
 def joint_entropy(a, b, base=2):
-    """Joint entropy H(A, B) of two code arrays with the same number of rows."""
+    """Joint entropy H(A, B) of two code arrays with the same number of rows.
+
+    a, b: (n, ...) integer or bool codes, or strings (each entry one symbol, e.g. labels).
+    """
     return _pair(a, b, base)[2]
 
 
 def conditional_entropy(a, b, base=2):
-    """Conditional entropy H(A | B) = H(A, B) - H(B)."""
+    """Conditional entropy H(A | B) = H(A, B) - H(B) (a, b as in :func:`joint_entropy`)."""
     _, h_b, h_ab = _pair(a, b, base)
     return max(h_ab - h_b, 0.0)
 
 
 def mutual_information(a, b, base=2):
-    """Mutual information I(A; B) = H(A) + H(B) - H(A, B)."""
+    """Mutual information I(A; B) = H(A) + H(B) - H(A, B) (a, b as in :func:`joint_entropy`)."""
     h_a, h_b, h_ab = _pair(a, b, base)
     return max(h_a + h_b - h_ab, 0.0)
 
 
 def encode_labels(labels):
-    """Labels (integers, bools or strings) as ``(ids: (n,) int64 in 0..K-1, K)``."""
+    """Encode labels once for loops: an :class:`EncodedLabels` ``(ids, n_classes)``.
+
+    labels: (n,) integers, bools, strings, or integral floats (MATLAB doubles 0.0/1.0 are
+    converted exactly). ids: (n,) int64 in ``0..n_classes-1``. Pass the result as ``labels``
+    to :func:`layer_information` or :func:`information_batch`; a plain ``(ids, K)`` tuple is
+    not taken as pre-encoded.
+    """
     return as_labels(labels, None)
+
+
+def _labels_and_entropy(labels, n):
+    ids, n_classes = as_labels(labels, n)
+    return ids, n_classes, kernels.entropy_of_ids(ids, n_classes)
 
 
 def layer_information(codes, labels, base=2):
     """Information-plane coordinates ``(I(X;T), I(T;Y))`` of one deterministic layer.
 
-    codes: (n, ...) integer codes of the layer T on the n evaluation inputs X;
-    labels: (n,) labels Y. I(X;T) = H(T) and I(T;Y) = H(T) - H(T|Y).
+    codes: (n, ...) integer codes of the layer T on the n evaluation inputs X (any number of
+    units; row-major or feature-major (Fortran-ordered) blocks are read without a copy);
+    labels: (n,) labels Y or an :class:`EncodedLabels`. I(X;T) = H(T) and
+    I(T;Y) = H(T) - H(T|Y), in units of ``base``. Memory O(n), whatever the number of classes.
     """
     scale = log2_of_base(base)
-    codes = as_codes(codes, "codes")
-    ids, n_classes = as_labels(labels, codes.shape[0])
-    h_y = kernels.entropy_of_ids(ids, n_classes)
-    i_xt, i_ty = kernels.layer_information_of_block(_units(codes), ids, n_classes, h_y)
+    units, feature_major, bounds = _block_stack(codes, "codes")
+    n = units.shape[2] if feature_major else units.shape[1]
+    ids, n_classes, h_y = _labels_and_entropy(labels, n)
+    i_xt, i_ty, _ = kernels.layer_plane(units, feature_major, 0, bounds[0], bounds[1], ids, n_classes, h_y)
     return i_xt / scale, i_ty / scale
 
 
@@ -112,7 +160,7 @@ def _stack_layers(layers):
             arr = arr[None]
         if arr.ndim != 3:
             raise ValueError(f"layers[{i}] must have shape (S, n, d) or (n, d), got {arr.shape}")
-        blocks.append(as_code_stack(arr, f"layers[{i}]"))
+        blocks.append(unsigned_units(as_code_stack(arr, f"layers[{i}]")))
     shape0 = blocks[0].shape[:2]
     for i, block in enumerate(blocks):
         if block.shape[:2] != shape0:
@@ -120,48 +168,65 @@ def _stack_layers(layers):
                 f"layers[{i}] has (seeds, samples) = {block.shape[:2]} but layers[0] has {shape0}"
             )
     widths = [b.shape[2] for b in blocks]
-    dtype = np.result_type(*[b.dtype for b in blocks])
-    codes = blocks[0].astype(dtype, copy=False) if len(blocks) == 1 else np.concatenate(blocks, axis=2, dtype=dtype)
-    return np.ascontiguousarray(codes), widths
+    widest = max(b.dtype.itemsize for b in blocks)
+    if any(b.dtype.itemsize != widest for b in blocks):  # unsigned widening is lossless
+        blocks = [b.astype(np.dtype(f"u{widest}"), copy=False) for b in blocks]
+    codes = blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=2)
+    return codes, widths
 
 
-def information_batch(layers, labels, base=2, layer_widths=None, parallel=False, chain=False):
+@functools.lru_cache(maxsize=None)
+def _thread_pool(threads):
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="qnet-count")
+
+
+def information_batch(layers, labels, base=2, layer_widths=None, parallel=False, chain=False,
+                      return_counts=False):
     """Exact (I(X;T), I(T;Y)) of many layers and seeds in one compiled call.
 
     layers: either a sequence of L arrays of shape (S, n, d_l) (or (n, d_l) for one
     seed), or, with ``layer_widths`` given, one (S, n, sum(d_l)) array holding the
-    layers side by side (the layout the trainer produces; no copy is made).
-    labels: (n,) labels Y, or a pre-encoded ``(ids, n_classes)`` pair from
-    :func:`encode_labels` to skip re-encoding in loops.
-    parallel: spread the S*L (seed, layer) tasks over Numba threads.
+    layers side by side (the layout the trainer produces; no copy is made of a row-major
+    array or of an (S, n, D) view of a feature-major (S, D, n) array).
+    labels: (n,) labels Y, or the :class:`EncodedLabels` of :func:`encode_labels` to skip
+    re-encoding in loops.
+    layer_widths: positive integers summing to D.
+    parallel: share the S*L (seed, layer) tasks (S seeds with ``chain``) among
+    ``numba.get_num_threads()`` threads (the kernels release the GIL).
     chain: promise that the layers are successive layers of one deterministic network on
     the same inputs (layer l + 1's codes a function of layer l's, as in a trainer's codes).
     Then a layer before one whose n rows are all distinct has n distinct rows too, and
     gets that layer's numbers without being counted (bit-identical to counting it; tested).
     Do not use it for layers of noisy networks or for layers in any other order.
-    Returns: (S, L, 2) float array, ``[..., 0] = I(X;T)`` and ``[..., 1] = I(T;Y)``.
+    return_counts: also return the number of distinct rows (states) k of every layer.
+    Returns: (S, L, 2) float array, ``[..., 0] = I(X;T)`` and ``[..., 1] = I(T;Y)`` in
+    units of ``base``; with ``return_counts``, the pair ``(plane, counts)``, counts an
+    (S, L) int64 array of k (k = n means I(X;T) has saturated at log n).
     """
     scale = log2_of_base(base)
     if layer_widths is None:
         codes, widths = _stack_layers(layers)
     else:
-        codes = np.asarray(layers)
-        if codes.ndim != 3:
-            raise ValueError(f"layers must have shape (S, n, D) when layer_widths is given, got {codes.shape}")
-        codes = as_code_stack(codes, "layers")  # any memory layout; the trainer's is feature-major
-        widths = [int(w) for w in layer_widths]
-        if any(w < 1 for w in widths) or sum(widths) != codes.shape[2]:
-            raise ValueError(f"layer_widths {widths} must be positive and sum to the {codes.shape[2]} columns of layers")
-    if isinstance(labels, tuple) and len(labels) == 2:
-        ids, n_classes = labels
-        ids = np.asarray(ids)
-        if ids.dtype != np.int64 or ids.ndim != 1 or ids.shape[0] != codes.shape[1]:
-            raise ValueError("pre-encoded labels must be (int64 ids of length n, n_classes) from encode_labels")
-    else:
-        ids, n_classes = as_labels(labels, codes.shape[1])
-    bounds = np.concatenate([[0], np.cumsum(widths)]).astype(np.int64)
-    h_y = kernels.entropy_of_ids(ids, n_classes)
+        codes = as_code_stack(layers, "layers")  # any memory layout; the trainer's is feature-major
+        widths = check_layer_widths(layer_widths, codes.shape[2])
+    n = codes.shape[1]
+    ids, n_classes, h_y = _labels_and_entropy(labels, n)
+    units, feature_major, bounds = _kernel_stack(codes, np.concatenate([[0], np.cumsum(widths)]))
     out = np.empty((codes.shape[0], len(widths), 2))
-    run = kernels.information_batch_parallel if parallel else kernels.information_batch
-    run(codes, bounds, ids, int(n_classes), h_y, bool(chain), out)
-    return out / scale
+    counts = np.empty((codes.shape[0], len(widths)), np.int64)
+    tasks = np.arange(codes.shape[0] * (1 if chain else len(widths)), dtype=np.int64)
+    threads = min(numba.get_num_threads(), len(tasks)) if parallel else 1
+    args = (units, feature_major, bounds, ids, n_classes, h_y, bool(chain))
+    if threads > 1:  # interleaved shares balance seeds whose layers cost alike
+        shares = [np.ascontiguousarray(tasks[k::threads]) for k in range(threads)]
+        for done in [_thread_pool(threads).submit(kernels.information_batch, *args, share, out, counts)
+                     for share in shares]:
+            done.result()
+    else:
+        kernels.information_batch(*args, tasks, out, counts)
+    plane = out / scale
+    return (plane, counts) if return_counts else plane
+
+
+__all__ = ["EncodedLabels", "conditional_entropy", "encode_labels", "entropy", "information_batch",
+           "joint_entropy", "layer_information", "mutual_information"]
