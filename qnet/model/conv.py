@@ -85,6 +85,6 @@ def max_pool(x, size, stride):
     if not floating and (ph, pw) == (sh, sw):
         x = x[:h * ph, :w * pw]
         return x.reshape(h, ph, w, pw, *x.shape[2:]).max(axis=(1, 3))
-    # a Python scalar init: JAX then recognises the max pool and differentiates it
-    init = -float("inf") if floating else int(jnp.iinfo(x.dtype).min)
+    # floats: a Python scalar init, so that JAX recognises the max pool and differentiates it
+    init = -float("inf") if floating else jnp.array(jnp.iinfo(x.dtype).min, x.dtype)
     return jax.lax.reduce_window(x, init, jax.lax.max, (ph, pw, 1, 1), (sh, sw, 1, 1), "VALID")
