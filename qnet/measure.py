@@ -61,3 +61,45 @@ def measure(model, params, state, X, labels, key=None):
     names = getattr(model, "layer_names", None) or [f"T{i + 1}" for i in range(len(codes))]
     return InformationPlane(tuple(names), tuple(b.shape[1] for b in blocks), plane[0, :, 0], plane[0, :, 1], counts[0],
                             n, information.entropy(labels))
+
+
+NOISY_KEYS = ("H_T_given_X", "exact", "stderr_I_XT")  # what the records of a noisy net add
+
+
+def noisy_plane(chain, first_codes, labels, seed=0):
+    """The information plane of the layers of a :class:`~qnet.model.noise.NoisyChain`, summed over
+    every noise value.
+
+    first_codes: ``(n, d)`` codes S of the first noisy layer (before its noise), a function of X.
+    Returns a dict of ``(L,)`` arrays: ``I_XT, I_TY, H_T_given_Y, H_T_given_X`` (bits),
+    ``n_states`` (codes of positive probability), ``exact`` (False where the value is a Monte Carlo
+    estimate, or NaN because the exact support is beyond its budget) and ``stderr_I_XT`` (bits, 0
+    when exact). The first layer falls back to an unbiased Monte Carlo estimate of H(T) (with exact
+    p(t)) past the exact budget; the layers after it are exact or NaN.
+    """
+    n_layers = len(chain.noises)
+    out = {key: np.full(n_layers, np.nan) for key in ("I_XT", "I_TY", "H_T_given_Y", "H_T_given_X", "stderr_I_XT")}
+    out["n_states"] = np.full(n_layers, -1, np.int64)
+    out["exact"] = np.zeros(n_layers, bool)
+
+    def store(j, info):
+        out["I_XT"][j], out["I_TY"][j] = info.I_XT, info.I_TY
+        out["H_T_given_Y"][j], out["H_T_given_X"][j] = info.H_T_given_Y, info.H_T_given_X
+        out["n_states"][j], out["exact"][j], out["stderr_I_XT"][j] = info.support, info.exact, info.stderr
+
+    low, high = chain.bounds[0]
+    try:
+        conditionals = information.noisy_conditionals(first_codes, chain.noises[0], low=low, high=high)
+    except ValueError:  # beyond the exact chain's budget: the first layer alone, estimated if need be
+        store(0, information.noisy_information(first_codes, labels, chain.noises[0], low=low, high=high, seed=seed))
+        return out
+    store(0, information.conditional_information(conditionals, labels))
+    for j in range(1, n_layers):
+        low, high = chain.bounds[j]
+        try:
+            conditionals = information.push_conditionals(conditionals, chain.maps[j - 1], chain.noises[j], low=low,
+                                                         high=high)
+        except ValueError:
+            break  # the later layers stay NaN, exact = False: beyond the budget
+        store(j, information.conditional_information(conditionals, labels))
+    return out

@@ -32,6 +32,7 @@ from qnet import information
 from qnet.experiment.config import CustomModel, ExperimentConfig
 from qnet.experiment.schedule import parse_schedule
 from qnet.experiment.store import RunError, RunStore, load_records
+from qnet.measure import NOISY_KEYS
 from qnet.model.network import QuantizedNetwork
 from qnet.training import METRICS, Trainer, default_programs
 
@@ -109,11 +110,12 @@ def signals_deferred():
 
 def _static(setup_, h_y):
     t = setup_.trainer
-    binned = list(BINNED_KEYS) if setup_.config.measure.binning else []
+    extra = (list(BINNED_KEYS) if setup_.config.measure.binning else []) + \
+        (list(NOISY_KEYS) if _is_noisy(t.model) else [])
     return {"seeds": list(t.seeds), "layer_names": t.layer_names, "layer_widths": t.layer_widths,
             "layer_shapes": [list(s) for s in t.layer_shapes], "n_eval": int(len(setup_.eval_labels)),
-            "H_Y": h_y, "prefit_epochs": setup_.config.training.prefit_epochs, "row_keys": list(ROW_KEYS) + binned,
-            "layer_keys": list(LAYER_KEYS), "value_names": t.value_names,
+            "H_Y": h_y, "prefit_epochs": setup_.config.training.prefit_epochs, "row_keys": list(ROW_KEYS) + extra,
+            "layer_keys": list(LAYER_KEYS) + (list(NOISY_KEYS) if _is_noisy(t.model) else []), "value_names": t.value_names,
             "binning": list(setup_.config.measure.binning)}
 
 
@@ -154,17 +156,55 @@ def _check_free_space(store, schedule, n_seeds, n_layers, state_bytes):
                        f"{free / 1e6:.0f} MB free; free some space, or record fewer epochs (--mi-epochs)")
 
 
-def _row(epoch, plane, counts, metrics, diverged_epoch):
+def _count(codes, labels, widths, chain=True):
+    """The exact plane of deterministic layers: (S, L) arrays (see :func:`_row`). chain: each layer
+    is a function of the one before (qnet's networks), so layers before an injective one are not counted."""
+    plane, counts = information.information_batch(codes, labels, layer_widths=widths, chain=chain, return_counts=True)
+    return {"I_XT": plane[..., 0], "I_TY": plane[..., 1], "H_T_given_Y": plane[..., 0] - plane[..., 1],
+            "n_states": counts}
+
+
+def _is_noisy(model):
+    """Whether a model has noise layers measured by summing over the noise (qnet's noisy networks)."""
+    built = getattr(model, "built", None)
+    return callable(getattr(model, "noisy_chain", None)) and built is not None and built.noisy
+
+
+def _count_noisy(model, state, codes, labels, eval_labels, widths, seeds, epoch):
+    """The exact plane of a noisy network: the layers before its first noise counted as above, the
+    others summed over the noise (:func:`qnet.measure.noisy_plane`), seed by seed."""
+    from qnet.measure import noisy_plane
+
+    n_seeds, n_layers = codes.shape[0], len(widths)
+    out = {key: np.zeros((n_seeds, n_layers)) for key in ("I_XT", "I_TY", "H_T_given_Y", "H_T_given_X", "stderr_I_XT")}
+    out.update(n_states=np.zeros((n_seeds, n_layers), np.int64), exact=np.ones((n_seeds, n_layers), bool))
+    bounds = np.cumsum([0] + list(widths))
+    for s in range(n_seeds):
+        params, model_state = jax.tree_util.tree_map(lambda x: x[s], (state.params, state.model_state))
+        chain = model.noisy_chain(params, model_state)
+        if s == 0 and chain.first > 0:
+            first = _count(codes[:, :, :bounds[chain.first]], labels, widths[:chain.first])
+            for key, value in first.items():
+                out[key][:, :chain.first] = value
+        layer = slice(bounds[chain.first], bounds[chain.first + 1])
+        noisy = noisy_plane(chain, codes[s, :, layer], eval_labels, seed=(int(seeds[s]) << 24) ^ int(epoch))
+        for key, value in noisy.items():
+            out[key][s, chain.first:] = value
+    return out
+
+
+def _row(epoch, counted, metrics, diverged_epoch):
     """One recorded epoch: (S, L) information quantities, (S,) metrics; NaN for diverged seeds."""
     gone = (diverged_epoch > 0) & (diverged_epoch <= epoch)
     row = {"epoch": epoch}
-    if plane is None:
+    if counted is None:
         shape = (len(diverged_epoch), 0)
-        plane, counts = np.zeros(shape + (2,)), np.zeros(shape, np.int64)
-    plane = plane.copy()
-    plane[gone] = np.nan
-    counts = np.where(gone[:, None], -1, counts)
-    row.update(I_XT=plane[..., 0], I_TY=plane[..., 1], H_T_given_Y=plane[..., 0] - plane[..., 1], n_states=counts)
+        counted = {"I_XT": np.zeros(shape), "I_TY": np.zeros(shape), "H_T_given_Y": np.zeros(shape),
+                   "n_states": np.zeros(shape, np.int64)}
+    for key, value in counted.items():
+        value = np.array(value)
+        value[gone] = -1 if value.dtype.kind == "i" else (False if value.dtype.kind == "b" else np.nan)
+        row[key] = value
     for m in METRICS:
         row[m] = np.where(gone, np.nan, metrics[m]).astype(np.float64)
     row["diverged"] = gone
@@ -257,6 +297,7 @@ def _train(config, s, store, progress, on_epoch, checkpoint_seconds):
     save_codes = parse_schedule(config.measure.save_codes, total, "save_codes")
     labels = information.encode_labels(s.eval_labels)
     chain = bool(getattr(trainer.model, "chain", False))
+    noisy = _is_noisy(trainer.model)
     state = trainer.init()
     leaves, treedef = jax.tree_util.tree_flatten(state)
     _check_free_space(store, mi, len(trainer.seeds), len(trainer.layer_widths), sum(np.asarray(x).nbytes for x in leaves))
@@ -288,8 +329,7 @@ def _train(config, s, store, progress, on_epoch, checkpoint_seconds):
         newly = ~metrics["finite"] & (diverged == 0)
         diverged[newly] = epoch
         if epoch in mi:
-            plane, counts = counting.result() if counting is not None else (None, None)
-            row = _row(epoch, plane, counts, metrics, diverged)
+            row = _row(epoch, counting.result() if counting is not None else None, metrics, diverged)
             if config.measure.binning:
                 row.update(_binned_plane(trainer.activations(state_after), labels, config.measure.binning, row["diverged"]))
             rows.append(row)
@@ -314,9 +354,11 @@ def _train(config, s, store, progress, on_epoch, checkpoint_seconds):
             state, metrics, codes = trainer.step(state, epoch, prefit=epoch <= config.training.prefit_epochs)
             counting = None
             if codes is not None and epoch in mi:
-                # chain: the model promises each layer is a function of the one before (qnet's networks do)
-                counting = counter.submit(information.information_batch, codes, labels, layer_widths=trainer.layer_widths,
-                                          chain=chain, return_counts=True)
+                if noisy:
+                    counting = counter.submit(_count_noisy, trainer.model, state, codes, labels, s.eval_labels,
+                                              trainer.layer_widths, trainer.seeds, epoch)
+                else:
+                    counting = counter.submit(_count, codes, labels, trainer.layer_widths, chain)
             if pending is not None:
                 finish(*pending)
             pending = (epoch, state, counting, metrics, codes if epoch in save_codes else None)

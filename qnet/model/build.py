@@ -6,10 +6,11 @@ than its feature map, a dense layer on a feature map, an output width that is no
 number of classes), naming the layer and the shapes in one line.
 """
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
-from qnet.model.layers import DEFAULT, Conv2D, Dense, Flatten, MaxPool2D
+from qnet.model.layers import DEFAULT, Conv2D, Dense, Flatten, MaxPool2D, Noise
 from qnet.model.quantizers import Quantizer
 
 BOUNDS = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "hardtanh": (-1.0, 1.0), "relu": None, "linear": None}
@@ -24,7 +25,8 @@ class Resolved:
     quantizer: activation numerics, or ``None`` (float activations, or no activation of its own);
     range_mode: fixed, moving, batch (quantized dense/conv layers); range_slot: its row of the
     calibration state; weight_quantizer: ``None`` for float weights; init; param_slot: its entry
-    in the parameter list; measured: its outputs are integer codes counted for the information plane.
+    in the parameter list; measured: its outputs are integer codes counted for the information plane;
+    noise: the pmf over offsets -r..r of a noise layer (its codes: those of the layer before, plus noise).
     """
 
     layer: object
@@ -41,6 +43,7 @@ class Resolved:
     param_slot: int | None = None
     range_slot: int | None = None
     measured: bool = False
+    noise: object = None
 
     @property
     def size(self):
@@ -71,7 +74,11 @@ class Built:
 
     @property
     def dense_only(self):
-        return all(layer.kind in ("dense", "flatten") for layer in self.layers)
+        return all(layer.kind in ("dense", "flatten", "noise") for layer in self.layers)
+
+    @property
+    def noisy(self):
+        return any(layer.kind == "noise" for layer in self.layers)
 
 
 def _setting(layer, network, key):
@@ -104,9 +111,19 @@ def build(network, input_shape, n_classes):
     last = len(network.layers) - 1
     previous_quantizer = None  # of the layer whose values a pool or flatten passes on
     for i, layer in enumerate(network.layers):
-        kind = {Dense: "dense", Conv2D: "conv", MaxPool2D: "maxpool", Flatten: "flatten"}[type(layer)]
+        kind = {Dense: "dense", Conv2D: "conv", MaxPool2D: "maxpool", Flatten: "flatten", Noise: "noise"}[type(layer)]
         counts[kind] = counts.get(kind, 0) + 1
         name = f"{'pool' if kind == 'maxpool' else kind}{counts[kind]}"
+        if kind == "noise":
+            before = resolved[-1] if resolved else None
+            if before is None or not before.measured:
+                raise ValueError(f"{name} must follow a layer with quantized activations (its codes get the noise)")
+            if i == last:
+                raise ValueError(f"{name}: the softmax output comes last; put noise on hidden layers")
+            resolved[-1] = dataclasses.replace(before, measured=False)
+            resolved.append(Resolved(layer, name, kind, shape, shape, quantizer=previous_quantizer, measured=True,
+                                     noise=tuple(float(p) for p in layer.law().pmf())))
+            continue
         if kind == "flatten":
             out = (math.prod(shape),)
             resolved.append(Resolved(layer, name, kind, shape, out, quantizer=previous_quantizer))
@@ -165,6 +182,9 @@ def build(network, input_shape, n_classes):
         ranges += quantizer is not None
         previous_quantizer = quantizer
         shape = out
+    if any(r.kind == "noise" for r in resolved) and any(r.range_mode == "batch" for r in resolved):
+        raise ValueError("a noisy network needs fixed or moving activation ranges, not 'batch' (the exact "
+                         "measurement maps codes through the network on their own grid)")
     return Built(network, input_shape, int(n_classes), tuple(resolved))
 
 

@@ -11,6 +11,11 @@ Layers (samples-first shapes; images are ``(H, W, C)``):
 - ``Conv2D(filters, kernel, stride=1, padding="valid", activation)``: ``(H, W, C) -> (H', W', filters)``.
 - ``MaxPool2D(size, stride=size)``: ``(H, W, C) -> (H', W', C)``, valid windows.
 - ``Flatten()``: ``(H, W, C) -> (H W C,)``; not a new layer for the information plane.
+- ``Noise(family, scale)``: discrete noise on the codes of the layer before it,
+  ``T = clip(S + Z, 0, levels - 1)`` with Z independent per unit (``gaussian``: rounded
+  N(0, scale^2) in quantization levels; ``uniform``: -scale..scale; ``flip``: to a neighbouring
+  level with probability scale). Sampled in training; measured exactly (the noise is
+  summed over, not sampled). The noisy layer replaces the layer before it on the plane.
 
 Dense and Conv2D take per-layer overrides of the network defaults (``bits``,
 ``quantization``, ``symmetric``, ``narrow_range``, ``activation_range``, ``weight_bits``,
@@ -166,7 +171,40 @@ class Flatten:
     """``(H, W, C) -> (H W C,)``."""
 
 
-LAYER_TYPES = {"dense": Dense, "conv": Conv2D, "maxpool": MaxPool2D, "flatten": Flatten}
+NOISE_FAMILIES = ("gaussian", "uniform", "flip")
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Discrete noise on the codes of the layer before (see the module docstring).
+
+    family: gaussian (scale = sigma in quantization levels), uniform (scale = k, an integer:
+    offsets -k..k), flip (scale = eps, the probability of moving one level up or down)."""
+
+    family: str = "gaussian"
+    scale: float = 1.0
+
+    def __post_init__(self):
+        check_choice(self.family, "noise family", set(NOISE_FAMILIES))
+        self.law()  # validates the scale for the family
+
+    def law(self):
+        """The noise as a :mod:`qnet.information.noise` family (``pmf()`` over offsets -r..r)."""
+        from qnet.information import noise
+
+        try:
+            if self.family == "gaussian":
+                return noise.Gaussian(self.scale)
+            if self.family == "uniform":
+                if isinstance(self.scale, float) and self.scale.is_integer():
+                    return noise.Uniform(int(self.scale))
+                return noise.Uniform(self.scale)
+            return noise.Flip(self.scale)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"noise {self.family}: {err}") from None
+
+
+LAYER_TYPES = {"dense": Dense, "conv": Conv2D, "maxpool": MaxPool2D, "flatten": Flatten, "noise": Noise}
 _TYPE_OF = {cls: name for name, cls in LAYER_TYPES.items()}
 
 
@@ -210,7 +248,7 @@ class Network:
             raise ValueError("a network needs at least one layer (the softmax output)")
         for i, layer in enumerate(layers):
             if type(layer) not in _TYPE_OF:
-                raise TypeError(f"layers[{i}] must be a qnet layer (Dense, Conv2D, MaxPool2D, Flatten), got {layer!r}")
+                raise TypeError(f"layers[{i}] must be a qnet layer (Dense, Conv2D, MaxPool2D, Flatten, Noise), got {layer!r}")
         object.__setattr__(self, "layers", layers)
         if self.input_size is not None:
             check_int(self.input_size, "input_size", 1)

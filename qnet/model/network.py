@@ -24,8 +24,9 @@ import numpy as np
 from qnet._random import INIT_STREAM, seed_generator
 from qnet.model.build import BOUNDS, build
 from qnet.model.conv import conv2d, max_pool
+from qnet.model.noise import add_noise, noisy_chain
 from qnet.model.protocol import Forward
-from qnet.model.quantizers import fake_quantize, quantize_weights
+from qnet.model.quantizers import fake_quantize, grid, quantize_weights
 
 ACTIVATION_FUNCTIONS = {
     "tanh": jnp.tanh,
@@ -101,13 +102,14 @@ def _activate(layer, z, axis):
 
 
 def _quantize(layer, a, state, training, ranges):
-    """(codes or None, values) of a dense/conv layer's activations; appends its stored range."""
+    """(codes or None, values, (lo, step) of the grid) of a dense/conv layer's activations;
+    appends its stored range."""
     if layer.quantizer is None:
-        return None, a
+        return None, a, None
     lo, hi, stored = _range(layer, a, state["ranges"][layer.range_slot], state["steps"], training)
     ranges.append(stored)
     codes, values = fake_quantize(a, lo, hi, layer.quantizer)
-    return codes.astype(layer.quantizer.code_dtype), values
+    return codes.astype(layer.quantizer.code_dtype), values, grid(lo, hi, layer.quantizer)
 
 
 def _weights(layer, p):
@@ -120,7 +122,53 @@ def _new_state(state, ranges, training):
     return {"ranges": stacked, "steps": state["steps"] + 1 if training else state["steps"]}
 
 
-def _apply_samples_last(built, params, state, x, training):
+class _Pass:
+    """What a pass over some of a network's layers has produced (samples-last arrays)."""
+
+    def __init__(self, h, c, on_grid):
+        self.h, self.c, self.grid = h, c, on_grid  # the values, their codes and grid (lo, step)
+        self.codes, self.values, self.ranges, self.logits = [], [], [], None
+
+
+def _layers(built, params, state, run, start, stop, training, key, rows=False):
+    """Apply ``built.layers[start:stop]`` to the pass ``run`` (samples on the last axis)."""
+    n = run.h.shape[-1]
+    for index in range(start, stop):
+        layer = built.layers[index]
+        if layer.kind == "flatten":
+            run.h = run.h.reshape(-1, n)
+            run.c = None if run.c is None else run.c.reshape(-1, n)
+            continue
+        if layer.kind == "noise":
+            run.codes.append(run.c)  # the codes before the noise: the exact measurement sums over it
+            if key is not None:
+                run.c, run.h = add_noise(layer, run.c, run.h, run.grid, jax.random.fold_in(key, index))
+            run.values.append(run.h)
+            continue
+        if layer.kind == "maxpool":
+            run.h = max_pool(run.h, layer.layer.size, layer.layer.stride)
+            if run.c is not None:
+                run.c = max_pool(run.c, layer.layer.size, layer.layer.stride)
+                if layer.measured:
+                    run.codes.append(run.c)
+            run.values.append(run.h)
+            continue
+        p = params[layer.param_slot]
+        w = _weights(layer, p)
+        if layer.kind == "dense":
+            z = ((run.h @ w).T if rows and index == 0 else w.T @ run.h) + p["b"][:, None]
+        else:
+            z = conv2d(run.h, w, layer.layer.stride, layer.layer.padding) + p["b"][None, None, :, None]
+        if layer.activation == "softmax":
+            run.logits = z
+        run.c, run.h, run.grid = _quantize(layer, _activate(layer, z, axis=0), state, training, run.ranges)
+        if run.c is not None and layer.measured:
+            run.codes.append(run.c)
+        run.values.append(run.h)
+    return run
+
+
+def _apply_samples_last(built, params, state, x, training, key=None):
     """Any network with the samples on the last axis (dense ``(d, n)``, feature maps
     ``(H, W, C, n)``); returns logits ``(n, C)``, codes and values ``(*shape, n)``."""
     n = x.shape[0]
@@ -129,36 +177,17 @@ def _apply_samples_last(built, params, state, x, training):
         h = x.reshape(n, -1) if rows else x.reshape(n, -1).T
     else:
         h = jnp.moveaxis(x.reshape((n,) + built.input_shape), 0, -1)
-    c = None  # the codes of the values h, when h is quantized
-    codes, values, ranges = [], [], []
-    first = True
-    logits = None
-    for layer in built.layers:
-        if layer.kind == "flatten":
-            h = h.reshape(-1, n)
-            c = None if c is None else c.reshape(-1, n)
-            continue
-        if layer.kind == "maxpool":
-            h = max_pool(h, layer.layer.size, layer.layer.stride)
-            if c is not None:
-                c = max_pool(c, layer.layer.size, layer.layer.stride)
-                codes.append(c)
-            values.append(h)
-            continue
-        p = params[layer.param_slot]
-        w = _weights(layer, p)
-        if layer.kind == "dense":
-            z = ((h @ w).T if rows and first else w.T @ h) + p["b"][:, None]
-        else:
-            z = conv2d(h, w, layer.layer.stride, layer.layer.padding) + p["b"][None, None, :, None]
-        first = False
-        if layer.activation == "softmax":
-            logits = z
-        c, h = _quantize(layer, _activate(layer, z, axis=0), state, training, ranges)
-        if c is not None:
-            codes.append(c)
-        values.append(h)
-    return Forward(logits.T, tuple(codes), _new_state(state, ranges, training), tuple(values))
+    run = _layers(built, params, state, _Pass(h, None, None), 0, len(built.layers), training, key, rows)
+    return Forward(run.logits.T, tuple(run.codes), _new_state(state, run.ranges, training), tuple(run.values))
+
+
+def segment_codes(built, params, state, codes, grid_, start, stop):
+    """The codes after ``built.layers[start:stop]`` (no noise drawn, stored ranges) given the codes
+    ``(*shape, m)`` on the grid ``(lo, step)`` that enter ``layers[start]``: the network's
+    deterministic integer map between two measured layers, for the exact noisy measurement."""
+    lo, step = grid_
+    run = _Pass(lo + codes.astype(jnp.float32) * step, codes, grid_)
+    return _layers(built, params, state, run, start, stop, False, None).c
 
 
 def apply_reference(built, params, state, x, training=False):
@@ -173,12 +202,17 @@ def apply_reference(built, params, state, x, training=False):
             h = h.reshape(h.shape[0], -1)
             c = None if c is None else c.reshape(c.shape[0], -1)
             continue
+        if layer.kind == "noise":  # drawn nothing: the reference is the noise-free pass
+            codes.append(c)
+            values.append(h)
+            continue
         if layer.kind == "maxpool":
             (sh, sw), (th, tw) = layer.layer.size, layer.layer.stride
             h = jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, sh, sw, 1), (1, th, tw, 1), "VALID")
             if c is not None:
                 c = jax.lax.reduce_window(c, jnp.array(0, c.dtype), jax.lax.max, (1, sh, sw, 1), (1, th, tw, 1), "VALID")
-                codes.append(c)
+                if layer.measured:
+                    codes.append(c)
             values.append(h)
             continue
         p = params[layer.param_slot]
@@ -190,8 +224,8 @@ def apply_reference(built, params, state, x, training=False):
                                              dimension_numbers=("NHWC", "HWIO", "NHWC")) + p["b"]
         if layer.activation == "softmax":
             logits = z
-        c, h = _quantize(layer, _activate(layer, z, axis=-1), state, training, ranges)
-        if c is not None:
+        c, h, _ = _quantize(layer, _activate(layer, z, axis=-1), state, training, ranges)
+        if c is not None and layer.measured:
             codes.append(c)
         values.append(h)
     return Forward(logits, tuple(codes), _new_state(state, ranges, training), tuple(values))
@@ -200,7 +234,7 @@ def apply_reference(built, params, state, x, training=False):
 def apply_samples_last(built, params, state, x, key=None, training=False):
     """:func:`apply` with codes and values as ``(*shape, n)`` (samples on the last axis, as
     computed: no transposes). The trainer uses it; logits are ``(n, C)`` either way."""
-    return _apply_samples_last(built, params, state, x, training)
+    return _apply_samples_last(built, params, state, x, training, key)
 
 
 def apply(built, params, state, x, key=None, training=False):
@@ -209,9 +243,10 @@ def apply(built, params, state, x, key=None, training=False):
     Returns a :class:`~qnet.model.protocol.Forward`: logits ``(n, C)``; per measured layer its
     integer codes ``(n, *shape)`` (uint8, or uint16 beyond 256 levels); the new state (moving
     ranges updated from this batch when ``training``); per dense/conv/pool layer the values it
-    passes on (dequantized, float32). ``key`` is unused (the network is deterministic).
+    passes on (dequantized, float32). ``key``: the randomness of noise layers (``None``: no noise is
+    drawn); a noise layer's codes are those before its noise (the exact measurement sums over it).
     """
-    fwd = _apply_samples_last(built, params, state, x, training)
+    fwd = _apply_samples_last(built, params, state, x, training, key)
     first = lambda a: jnp.moveaxis(a, -1, 0)  # noqa: E731
     return Forward(fwd.logits, tuple(map(first, fwd.codes)), fwd.state, tuple(map(first, fwd.values)))
 
@@ -229,7 +264,7 @@ class QuantizedNetwork:
         self.name = "network"
         self.layer_names = tuple(layer.name for layer in self.built.measured)
         self.value_names = tuple(layer.name for layer in self.built.layers if layer.kind != "flatten")
-        self.chain = True  # a feed-forward stack of deterministic layers
+        self.chain = not self.built.noisy  # a feed-forward stack of deterministic layers
         # conv nets are evaluated in chunks (see Trainer); not when a range is the evaluated tensor's min/max
         batch_range = any(layer.range_mode == "batch" for layer in self.built.layers)
         self.eval_chunk = None if self.built.dense_only or batch_range else EVAL_CHUNK
@@ -242,6 +277,11 @@ class QuantizedNetwork:
 
     def apply_samples_last(self, params, state, x, *, key=None, training=False):
         return apply_samples_last(self.built, params, state, x, key, training)
+
+    def noisy_chain(self, params, state):
+        """What the exact measurement of a noisy network needs (:class:`~qnet.model.noise.NoisyChain`)
+        for one seed's ``params, state``; ``None`` without noise layers."""
+        return noisy_chain(self.built, params, state)
 
     def __repr__(self):
         return f"QuantizedNetwork({', '.join(layer.name for layer in self.built.layers)})"

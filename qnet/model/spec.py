@@ -6,6 +6,7 @@ Grammar (tokens separated by commas, fields by colons)::
     conv:FILTERS:KHxKW[:ACTIVATION][:OPTION...]       conv:4:3x3:relu, conv:8:5x5:relu:stride=2:padding=same
     maxpool:SIZE[xSIZE][:stride=S]                    maxpool:2
     flatten
+    noise:FAMILY:SCALE                                noise:gaussian:1.5, noise:uniform:1, noise:flip:0.1
 
     OPTION:  bits=B|float       activation bits of this layer (2..16, or float activations)
              weights=B|float    weight bits of this layer
@@ -20,13 +21,14 @@ which is a softmax whether or not it says so). A KHxKW kernel may be written K f
 Example: ``conv:4:3x3:relu,maxpool:2,conv:4:3x3:relu,flatten,dense:10:softmax``.
 """
 
-from qnet.model.layers import ACTIVATIONS, DEFAULT, Conv2D, Dense, Flatten, MaxPool2D
+from qnet.model.layers import ACTIVATIONS, DEFAULT, NOISE_FAMILIES, Conv2D, Dense, Flatten, MaxPool2D, Noise
 
 _FORMS = {
     "dense": "dense:UNITS[:ACTIVATION][:key=value...] (e.g. dense:10:relu)",
     "conv": "conv:FILTERS:KHxKW[:ACTIVATION][:key=value...] (e.g. conv:4:3x3:relu)",
     "maxpool": "maxpool:SIZE[xSIZE][:stride=S] (e.g. maxpool:2)",
     "flatten": "flatten",
+    "noise": "noise:FAMILY:SCALE with FAMILY gaussian, uniform or flip (e.g. noise:gaussian:1.5)",
 }
 _OPTIONS = {"bits": "bits", "weights": "weight_bits", "quant": "quantization", "range": "activation_range",
             "init": "init", "stride": "stride", "padding": "padding"}
@@ -85,6 +87,14 @@ def parse_layer(token):
         if fields:
             _fail(token, kind, "flatten takes no fields")
         return Flatten()
+    if kind == "noise":
+        if len(fields) != 2 or fields[0] not in NOISE_FAMILIES:
+            _fail(token, kind)
+        try:
+            scale = float(fields[1])
+        except ValueError:
+            _fail(token, kind, f"scale must be a number, got {fields[1]!r}")
+        return _build(Noise, {"family": fields[0], "scale": scale}, token, kind)
     positional = [f for f in fields if "=" not in f and f not in _FLAGS]
     options = [f for f in fields if f not in positional]
     if fields[len(positional):] != options:
@@ -135,6 +145,8 @@ def layer_spec(layer):
     """A layer as a token of the grammar (inverse of :func:`parse_layer` up to defaults)."""
     if isinstance(layer, Flatten):
         return "flatten"
+    if isinstance(layer, Noise):
+        return f"noise:{layer.family}:{layer.scale:g}"
     if isinstance(layer, MaxPool2D):
         text = f"maxpool:{layer.size[0]}x{layer.size[1]}"
         return text + (f":stride={layer.stride[0]}x{layer.stride[1]}" if layer.stride != layer.size else "")
