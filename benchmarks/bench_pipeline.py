@@ -6,16 +6,18 @@ compare   qnet's runner against a re-creation of the reference pipeline's cost (
           after another, per-epoch codes pulled to NumPy, np.unique counting), same setting,
           same numbers (checked), on a shortened run (--epochs, --seeds).
 training  training alone: epochs/s of 50 vmapped seeds against 1 seed.
-mnist     MNIST bottleneck-2 (784-16-8-4-2-10, 8 bits) on 70,000 samples: seconds per epoch with
-          exact MI of all layers. Uses random 28x28 images when no MNIST files are found (the
-          cost does not depend on the pixels).
+mnist     the MNIST presets on 70,000 samples: seconds per epoch with exact MI of every layer
+          (mnist-conv with 1 seed, mnist-bottleneck-2 with 1 and 20 seeds). Uses random 28x28
+          images when no MNIST files are found (the cost does not depend on the pixels).
 growth    time per epoch as n, width and number of seeds double.
 full      the full study (syn-tanh-8: 8000 epochs, 50 seeds, MI every epoch): wall time, peak memory.
+sidebyside the full study with this checkout and with another one (--old PATH, e.g. a git
+          worktree of an older commit), each `python -m qnet run --preset syn-tanh-8` in a fresh
+          process, one after the other in the same run: wall time and peak memory of both.
 All ratios are measured in the same run.
 """
 
 import argparse
-import dataclasses
 import json
 import os
 import resource
@@ -29,7 +31,8 @@ import jax
 import numpy as np
 
 import qnet
-from qnet import compilation_cache, data, experiment, networks, training
+from qnet import compilation_cache, data, experiment, training
+from qnet.model import network
 
 
 def _timed_run(config, run_dir=None):
@@ -97,26 +100,28 @@ def reference_pipeline(config):
 
     One compiled program serves every seed (the reference builds and compiles a new Keras
     model per repetition; that cost is left out)."""
-    trainer, labels = experiment.setup(dataclasses.replace(config, seeds=1))
+    setup = experiment.setup(config.replace(seeds=1))
+    trainer, labels = setup.trainer, setup.eval_labels
     n_layers = len(trainer.layer_widths)
+    built = trainer.model.built
 
     def layer_values(layer):
         def values(state):
-            params, net_state = jax.tree_util.tree_map(lambda x: x[0], (state.params, state.net_state))
-            return networks.apply(trainer.net, params, net_state, trainer.X).values[layer]
+            params, model_state = jax.tree_util.tree_map(lambda x: x[0], (state.params, state.model_state))
+            return network.apply(built, params, model_state, trainer.X).values[layer]
         return jax.jit(values)
 
     forward = [layer_values(layer) for layer in range(n_layers)]
-    planes = np.zeros((config.seeds, config.epochs, n_layers, 2))
+    seeds, epochs = config.training.seeds, config.training.epochs
+    planes = np.zeros((seeds, epochs, n_layers, 2))
     start = time.perf_counter()
-    for s in range(config.seeds):
-        trainer.config = dataclasses.replace(trainer.config, seeds=(config.seed + s,))
-        trainer._prefetched = None  # the previous seed's next shuffle
-        state = trainer.init()
-        for epoch in range(1, config.epochs + 1):
-            state, _, _ = trainer.step(state, epoch)
+    for s in range(seeds):
+        one = experiment.setup(config.replace(seeds=1, seed=config.training.seed + s, programs=1)).trainer
+        state = one.init()
+        for epoch in range(1, epochs + 1):
+            state, _, _ = one.step(state, epoch)
             for layer in range(n_layers):
-                rows = _ref_rebin(np.asarray(forward[layer](state)), config.bits)
+                rows = _ref_rebin(np.asarray(forward[layer](state)), config.network.bits)
                 planes[s, epoch - 1, layer] = _ref_information(rows, labels)
             if s == 0 and epoch == 1:
                 first_epoch = time.perf_counter() - start
@@ -126,6 +131,7 @@ def reference_pipeline(config):
 
 def compare(epochs, seeds):
     config = qnet.preset("syn-tanh-8", epochs=epochs, seeds=seeds)
+    config = config.replace(programs=training.default_programs(seeds))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # an empty cache: everything is compiled; then a second run finds its programs there,
@@ -138,6 +144,7 @@ def compare(epochs, seeds):
     diff = max(np.abs(planes[..., 0] - records["I_XT"]).max(), np.abs(planes[..., 1] - records["I_TY"]).max())
     # the runner reports epoch e once epoch e + 1 is trained: what follows epoch 1's report is epochs 3..E
     per_qnet = steady_qnet / (epochs - 2) * 1e3
+    seeds = config.training.seeds
     per_ref = steady_ref / (epochs - 1 / seeds) * 1e3  # all seed-epochs but the first
     print(f"compare ({epochs} epochs, {seeds} seeds, syn tanh 8-bit, MI of 6 layers every epoch; imports not timed)")
     print(f"  qnet runner, compiling (empty cache):  {t_cold:7.1f} s; {per_qnet:6.1f} ms per epoch after compilation")
@@ -168,8 +175,10 @@ def _syn_trainer(seeds, n=4096, width_factor=1, bits=8, programs=None):
     X, y = ds.X[idx], ds.y[idx]
     train_idx, test_idx = data.stratified_split(y, 0.2, 1000)
     widths = (12,) + tuple(w * width_factor for w in (10, 7, 5, 4, 3)) + (2,)
-    net = qnet.NetworkConfig(widths, "tanh", bits, weight_bits=None, activation_range="batch", init="glorot_uniform")
-    trainer = training.Trainer(net, training.TrainConfig(seeds=tuple(range(seeds))), X, y, train_idx, test_idx, programs=programs)
+    net = qnet.Network.from_widths(widths, activation="tanh", bits=bits, weight_bits=None, activation_range="batch",
+                                   init="glorot_uniform")
+    trainer = training.Trainer(qnet.QuantizedNetwork(net, (12,), 2), training.TrainConfig(seeds=seeds, programs=programs),
+                               X, y, train_idx, test_idx)
     return trainer, qnet.encode_labels(y)
 
 
@@ -182,25 +191,27 @@ def training_speed():
     print(f"  1 seed: {1 / one:7.1f} epochs/s")
     print(f"  50 seeds, one vmapped program: {1 / single:6.1f} epochs/s = {50 / single:.0f} seed-epochs/s "
           f"({single / one:.1f}x one seed)")
-    print(f"  50 seeds, {len(split._group_starts)} programs side by side: {1 / many:6.1f} epochs/s = {50 / many:.0f} "
+    print(f"  50 seeds, {split.programs} programs side by side: {1 / many:6.1f} epochs/s = {50 / many:.0f} "
           f"seed-epochs/s ({many / one:.1f}x one seed)")
 
 
-def mnist():
+def _mnist_data():
     try:
-        ds = data.mnist()
-        source = "MNIST"
+        return data.mnist(), "MNIST"
     except FileNotFoundError:
         rng = np.random.default_rng(0)
-        ds = data.from_arrays(rng.integers(0, 256, (70000, 784)).astype(np.float32) / 255, rng.integers(0, 10, 70000), "random-mnist")
-        source = "random 28x28 images (no MNIST files found)"
-    train_idx, test_idx = ds.split(1 / 7, 0)
-    for seeds in (1, 5):
-        config = qnet.preset("mnist-bottleneck-2-8", seeds=seeds).training()
-        trainer = training.Trainer(qnet.preset("mnist-bottleneck-2-8").network(), config, ds.X, ds.y, train_idx, test_idx)
-        labels = qnet.encode_labels(ds.y)
-        t = _epoch_time(trainer, epochs=3, labels=labels)
-        print(f"mnist bottleneck-2, 8 bits, 70,000 samples ({source}), {seeds} seed(s): {t:.2f} s per epoch with exact MI of 5 layers")
+        X = rng.integers(0, 256, (70000, 28, 28, 1)).astype(np.float32) / 255
+        return data.from_arrays(X, rng.integers(0, 10, 70000), "random-mnist"), "random 28x28 images (no MNIST files found)"
+
+
+def mnist():
+    ds, source = _mnist_data()
+    for name, seeds in (("mnist-conv", 1), ("mnist-bottleneck-2", 1), ("mnist-bottleneck-2", 20)):
+        setup = experiment.setup(qnet.preset(name, seeds=seeds), data=ds)
+        labels = qnet.encode_labels(setup.eval_labels)
+        t = _epoch_time(setup.trainer, epochs=3, labels=labels)
+        print(f"{name}, 8 bits, 70,000 samples ({source}), {seeds} seed(s): {t:.2f} s per epoch with exact MI of "
+              f"{len(setup.trainer.layer_widths)} layers")
 
 
 def growth():
@@ -221,9 +232,29 @@ def full():
     print(f"full study syn-tanh-8 (8000 epochs, 50 seeds, MI of 6 layers every epoch): {t / 60:.1f} min, peak RSS {peak:.0f} MB")
 
 
+def sidebyside(old):
+    """The full study with another checkout and with this one, fresh processes, one after the other."""
+    here = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, tree in (("other checkout " + str(old), Path(old).resolve()), ("this checkout", here)):
+            env = dict(os.environ, PYTHONPATH=str(tree), QNET_COMPILATION_CACHE="off")
+            args = [sys.executable, "-m", "qnet", "run", "--preset", "syn-tanh-8", "--out", str(Path(tmp) / label[:5]),
+                    "--no-progress"]
+            # a parent of its own per run, so that its children's peak memory is this run's
+            probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+                     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+            start = time.perf_counter()
+            out = subprocess.run([sys.executable, "-c", probe, *args], check=True, env=env, cwd=tmp,
+                                 capture_output=True, text=True).stdout
+            print(f"full study syn-tanh-8, {label}: {(time.perf_counter() - start) / 60:.2f} min, peak RSS "
+                  f"{int(out.split()[-1]) / 1024:.0f} MB", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--section", default="all", choices=["compare", "training", "mnist", "growth", "full", "all", "qnet-run"])
+    parser.add_argument("--section", default="all",
+                        choices=["compare", "training", "mnist", "growth", "full", "sidebyside", "all", "qnet-run"])
+    parser.add_argument("--old", help="the other checkout of the sidebyside section")
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--config", help=argparse.SUPPRESS)  # the qnet-run section, used by compare
@@ -243,6 +274,8 @@ def main():
         growth()
     if args.section == "full":
         full()
+    if args.section == "sidebyside":
+        sidebyside(args.old)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 import qnet
@@ -31,10 +32,13 @@ def test_flat_fields_are_routed_to_their_part():
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
-def test_every_preset_round_trips_through_json(name):
+def test_every_preset_round_trips_through_json_and_builds(name, tmp_path):
     config = preset(name)
     again = ExperimentConfig.from_json(json.loads(json.dumps(config.to_json())))
     assert again == config and again.fingerprint() == config.fingerprint()
+    shape = (28, 28, 1) if config.data.dataset == "mnist" else (12,)
+    built = qnet.model.build(config.network, shape, 10 if config.data.dataset == "mnist" else 2)
+    assert built.layers[-1].activation == "softmax"
 
 
 def test_reference_presets():
@@ -113,3 +117,36 @@ def test_a_listed_epoch_beyond_the_run_is_refused():
 def test_bad_values_name_the_field(changes, error, match):
     with pytest.raises(error, match=match):
         ExperimentConfig().replace(**changes)
+
+
+def _write_tiny_mnist(directory, n_train=48, n_test=16):
+    import struct
+
+    rng = np.random.default_rng(0)
+    for stem, n in (("train-images-idx3-ubyte", n_train), ("t10k-images-idx3-ubyte", n_test)):
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        (directory / stem).write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">3I", n, 28, 28) + images.tobytes())
+    for stem, n in (("train-labels-idx1-ubyte", n_train), ("t10k-labels-idx1-ubyte", n_test)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        (directory / stem).write_bytes(bytes([0, 0, 8, 1]) + struct.pack(">I", n) + labels.tobytes())
+
+
+RUN_IN_DEFAULT_SUITE = {"quick", "syn-relu-8-prefit", "mnist-bottleneck-4", "mnist-conv"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in RUN_IN_DEFAULT_SUITE else pytest.mark.slow)
+                                  for n in sorted(PRESETS)])
+def test_presets_run_shortened(tmp_path, name):
+    """A preset as it is, shortened to 2 epochs and 1 seed (the MNIST ones on tiny IDX files). The
+    default suite runs one of each kind (SYN, prefit, MNIST MLP, MNIST conv); ``pytest -m slow`` the rest."""
+    overrides = dict(epochs=2, seeds=1, mi_every=1)
+    if preset(name).training.prefit_epochs:
+        overrides["prefit_epochs"] = 1
+    if preset(name).data.dataset == "mnist":
+        _write_tiny_mnist(tmp_path)
+        overrides["dataset_options"] = {"directory": str(tmp_path)}
+    rec = qnet.run(preset(name, **overrides), tmp_path / "run", progress=False, plot=False)
+    total = 2 + overrides.get("prefit_epochs", 0)
+    assert rec["epoch"].tolist() == list(range(1, total + 1)) and np.isfinite(rec["I_XT"]).all()
+    assert int(rec["prefit_epochs"]) == overrides.get("prefit_epochs", 0)
+    assert np.all(np.diff(rec["I_XT"], axis=2) <= 1e-9)
