@@ -114,6 +114,53 @@ print(plane)
 
 # %%
 assert np.all(np.diff(plane.I_XT) <= 1e-12) and np.all(plane.I_XT <= 12 + 1e-12)
+
+# %% [markdown]
+# ## An Equinox module
+#
+# An Equinox model is a pytree: split it into its arrays (the trainable `params`) and the rest,
+# and put it back together in `apply`. The quantizer is qnet's, as above.
+
+# %%
+import equinox as eqx  # noqa: E402
+
+
+class QuantizedMLP(eqx.Module):
+    layers: list
+
+    def __init__(self, key):
+        keys = jax.random.split(key, 3)
+        self.layers = [eqx.nn.Linear(12, 8, key=keys[0]), eqx.nn.Linear(8, 4, key=keys[1]),
+                       eqx.nn.Linear(4, 2, key=keys[2])]
+
+    def __call__(self, x):
+        codes = []
+        for layer in self.layers[:-1]:
+            c, x = qnet.fake_quantize(jnp.tanh(jax.vmap(layer)(x)), -1.0, 1.0, q8)
+            codes.append(c.astype(jnp.uint8))
+        return jax.vmap(self.layers[-1])(x), tuple(codes)
+
+
+_, static = eqx.partition(QuantizedMLP(jax.random.PRNGKey(0)), eqx.is_array)
+
+
+def eqx_init(seed):
+    params, _ = eqx.partition(QuantizedMLP(jax.random.PRNGKey(seed)), eqx.is_array)
+    return params, {}
+
+
+def eqx_apply(params, state, x, *, key, training):
+    logits, codes = eqx.combine(params, static)(x)
+    return qnet.Forward(logits, codes, state)
+
+
+eqx_model = qnet.FunctionalModel(eqx_init, eqx_apply, name="equinox-mlp", layer_names=("h1", "h2"), chain=True)
+eqx_dir = tempfile.mkdtemp(prefix="qnet-equinox-")
+eqx_records = qnet.run(qnet.preset("quick", epochs=EPOCHS, seeds=2), eqx_dir, model=eqx_model, progress=not QUICK)
+print(qnet.experiment.summary(eqx_records))
+
+# %%
 import shutil  # noqa: E402
 
 shutil.rmtree(run_dir)
+shutil.rmtree(eqx_dir)
