@@ -10,7 +10,7 @@ Prints
   duplicates, against np.unique and the memory-read floor;
 - syn: the batched entry point on 50 seeds x 6 layers of the SYN net (layer computations / s).
 With ``--baseline DIR`` (another checkout of qnet, e.g. ``git worktree add /tmp/base HEAD~1``),
-the wide and syn cases are also timed with that checkout's qnet, in subprocesses interleaved
+the cases (table: the plane) are also timed with that checkout's qnet, in subprocesses interleaved
 with subprocesses of this checkout, so that "before" and "after" share the machine's state.
 Every ratio is measured in this run, each time is the best of repeated calls after a warm-up.
 """
@@ -105,6 +105,11 @@ def time_case(case, reps):
     import qnet
 
     kind = case["kind"]
+    if kind == "table":
+        rng = np.random.default_rng(0)
+        codes = rng.integers(-2, 2, (case["n"], case["d"])).astype(np.int8)
+        labels = rng.integers(0, 2, case["n"])
+        return best_time(lambda: qnet.layer_information(codes, labels), reps)
     if kind == "wide":
         codes, labels = wide_case(case["n"], case["d"], case["duplicates"])
         if case["layout"] == "feature-major":
@@ -140,7 +145,7 @@ def table(reps):
     rng = np.random.default_rng(0)
     print(f"{'(n, d)':>14} {'qnet H(T)':>11} {'qnet plane':>11} {'np.unique':>11} {'floor':>9} "
           f"{'unique/qnet':>12} {'qnet/floor':>11}")
-    for n, d in [(4096, 12), (4096, 1), (70000, 20), (70000, 1024)]:
+    for n, d in TABLE_SIZES:
         codes = rng.integers(-2, 2, (n, d)).astype(np.int8)  # many duplicate rows at small d
         labels = rng.integers(0, 2, n)
         ref_h, ref_i = unique_information(codes, labels)
@@ -153,6 +158,8 @@ def table(reps):
               f"{t_floor * 1e6:>7.0f}us {t_unique / t_plane:>11.0f}x {t_plane / t_floor:>10.1f}x")
 
 
+TABLE_SIZES = [(4096, 12), (4096, 1), (70000, 20), (70000, 1024)]
+TABLE_CASES = [dict(kind="table", n=n, d=d) for n, d in TABLE_SIZES]
 WIDE_CASES = [dict(kind="wide", n=70000, d=d, duplicates=dup, layout=layout)
               for d in (1352, 256) for dup in (False, True) for layout in ("row-major", "feature-major")]
 SYN_CASES = [dict(kind="syn", layout=layout, parallel=parallel, chain=chain)
@@ -202,7 +209,8 @@ def syn(reps):
 
 
 def baseline_comparison(baseline, reps, rounds, section):
-    cases = (WIDE_CASES if section in ("wide", "all") else []) + (SYN_CASES if section in ("syn", "all") else [])
+    cases = ((TABLE_CASES if section in ("table", "all") else []) + (WIDE_CASES if section in ("wide", "all") else [])
+             + (SYN_CASES if section in ("syn", "all") else []))
     best = interleaved(cases, baseline, reps, rounds)
     print(f"\nthis checkout vs {baseline} (best of {rounds} interleaved processes x up to {reps} calls):")
     for i, case in enumerate(cases):
@@ -215,7 +223,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, np.unique on wide rows skipped")
     parser.add_argument("--section", choices=["table", "wide", "syn", "all"], default="all")
-    parser.add_argument("--baseline", help="another qnet checkout to time the wide and syn cases against")
+    parser.add_argument("--baseline", help="another qnet checkout to time the same cases with")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved process rounds with --baseline")
     args = parser.parse_args()
     reps = 20 if args.quick else 200

@@ -43,9 +43,11 @@ def _rows_equal(units, a, b):
 def _packed_words(block):
     """The rows of block as uint64 words holding their raw entries side by side (lossless).
 
-    block: (n, d) integer array, any memory layout. An entry of b bits (the dtype's
-    width) takes b bits, ``64 // b`` entries a word. Returns ``(n_words, n)`` uint64:
-    ``words[:, i]`` is row i. Equal rows, equal words; distinct rows, distinct words.
+    block: (n, d) unsigned integer array, any memory layout. An entry of b bits (the
+    dtype's width) takes b bits, ``64 // b`` entries a word. Returns ``(n_words, n)``
+    uint64: ``words[:, i]`` is row i. Equal rows, equal words; distinct rows, distinct
+    words. Filled column by column, so a feature-major block (rows strided, columns
+    contiguous) is read in order and the loops vectorise.
     """
     n, d = block.shape
     bits = block.itemsize * 8
@@ -57,7 +59,7 @@ def _packed_words(block):
         w = j // per_word
         shift = np.uint64((j % per_word) * bits)
         for i in range(n):
-            words[w, i] |= (np.uint64(np.int64(block[i, j])) & mask) << shift
+            words[w, i] |= (np.uint64(block[i, j]) & mask) << shift
     return words
 
 

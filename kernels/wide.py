@@ -21,8 +21,8 @@ earlier row (random access): rows that repeat make the count slower, never inexa
 
 The hash is NH (Black, Halevi, Krawczyk, Krovetz & Rogaway, "UMAC: fast and secure message
 authentication", CRYPTO 1999, https://doi.org/10.1007/3-540-48405-1_14) over the row's
-8-byte words w_g (units side by side, the last word zero-padded), with two fixed
-pseudo-random keys k and k':
+64-bit words w_g (its 8-byte units; or pairs of narrower units, one in each 32-bit half;
+8 packed 1-byte columns in the feature-major path), with two fixed pseudo-random keys k, k':
 
     NH_k(row) = sum_g ((lo(w_g) + lo(k_g)) mod 2^32) * ((hi(w_g) + hi(k_g)) mod 2^32)  mod 2^64,
 
@@ -60,26 +60,37 @@ def _nh(w, k):
     return lo * hi
 
 
+@jit
+def row_words(itemsize, d):
+    """Words of a row of d units as :func:`_row_hash` hashes it: the units themselves when
+    they are 8 bytes wide, else pairs of units (one in each 32-bit half)."""
+    return d if itemsize == 8 else (d + 1) // 2
+
+
 @inline
 def _row_hash(r, k0, k1):
-    """NH hash of the 1-D unsigned units r, as 8-byte words: units side by side, the last
-    word zero-padded (k0, k1: one key per word)."""
+    """NH hash of the 1-D unsigned units r (k0, k1: one key per word, :func:`row_words`).
+
+    8-byte units are the words; narrower units are paired, ``w = r[2g] | r[2g + 1] << 32``
+    (an odd last unit with 0): both halves of a word are then units, so the loop reads
+    every unit once and vectorises whatever the unit width.
+    """
     a = np.uint64(0)
     c = np.uint64(0)
-    if r.itemsize == 8:  # the units are the words (a separate loop, so that it vectorises)
+    if r.itemsize == 8:
         for g in range(r.shape[0]):
             a += _nh(np.uint64(r[g]), k0[g])
             c += _nh(np.uint64(r[g]), k1[g])
         return mix64(a ^ mix64(c))
-    per_word = 8 // r.itemsize
-    bits = r.itemsize * 8
-    for g in range(k0.shape[0]):
-        j = g * per_word
-        w = np.uint64(0)
-        for t in range(min(per_word, r.shape[0] - j)):
-            w |= np.uint64(r[j + t]) << np.uint64(t * bits)
+    half = r.shape[0] // 2
+    for g in range(half):
+        w = np.uint64(r[2 * g]) | (np.uint64(r[2 * g + 1]) << np.uint64(32))
         a += _nh(w, k0[g])
         c += _nh(w, k1[g])
+    if 2 * half < r.shape[0]:
+        w = np.uint64(r[2 * half])
+        a += _nh(w, k0[half])
+        c += _nh(w, k1[half])
     return mix64(a ^ mix64(c))
 
 
@@ -118,8 +129,7 @@ def wide_row_ids(units, s, lo, hi, ids):
     """
     n = units.shape[1]
     d = hi - lo
-    per_word = 8 // units.itemsize
-    k0, k1 = _nh_keys((d + per_word - 1) // per_word)
+    k0, k1 = _nh_keys(row_words(units.itemsize, d))
     chunk = max(1, _CHUNK_BYTES // (d * units.itemsize))
     size = _table_size(n)
     mask = np.uint64(size - 1)
@@ -154,8 +164,8 @@ def wide_row_ids(units, s, lo, hi, ids):
 def _column_hashes(units, s, lo, hi, k0, k1, hashes):
     """Row hashes of a feature-major layer (columns ``units[s, j, :]``, lo <= j < hi).
 
-    1-byte units: 8 columns are packed into a word per row, so the hash equals
-    :func:`_row_hash` of the rows; wider units: each entry is a word of its own
+    1-byte units: 8 columns are packed into a word per row (the words of the rows' 8-byte
+    view, hashed as :func:`_row_hash` hashes them); wider units: each entry is a word of its own
     (k0, k1: one key per word). The two NH sums of a chunk of rows are updated one word
     (group of columns) at a time, vectorised over the rows.
     """

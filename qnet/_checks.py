@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 MAX_SAMPLES = 2**31 - 1  # the counting kernels number samples with int32
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
 
 
 class EncodedLabels(NamedTuple):
@@ -77,7 +78,7 @@ def unsigned_units(arr):
     """A zero-copy view of an integer or bool array as native unsigned integers of the same
     width. Rows are equal iff their bytes are, so counting the view counts the codes
     (whatever their sign or byte order)."""
-    return arr.view(np.dtype(f"u{arr.dtype.itemsize}"))
+    return arr.view(_UNSIGNED[arr.dtype.itemsize])
 
 
 def as_code_stack(stack, name):

@@ -31,20 +31,23 @@ from qnet._checks import (
 )
 
 
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+
+
 def _row_major(stack, bounds):
     """A C-contiguous (S, n, D) stack as the kernels read it, with its layer bounds.
 
-    The codes are viewed as unsigned integers of their own width (equal rows iff equal
-    units: lossless, whatever the sign or byte order), or as 8-byte words when every layer
-    starts and ends on a word (e.g. uint8 rows of 1352 codes), so that wide rows are hashed
-    a word at a time. Only these two views exist, so each dtype compiles the kernels at most
-    twice.
+    The codes are viewed as unsigned integers of the widest width (8, 4 or 2 bytes, else
+    their own) into which every layer's bytes divide: equal rows iff equal units (lossless,
+    whatever the sign or byte order), and fewer, wider units to pack and hash (uint8 rows of
+    1352 codes are hashed as 169 words).
     """
     itemsize = stack.dtype.itemsize
-    byte_bounds = np.asarray(bounds, np.int64) * itemsize
+    byte_bounds = [int(b) * itemsize for b in bounds]  # a few layers: plain ints are cheapest
     units = unsigned_units(stack)
-    if itemsize < 8 and stack.ctypes.data % 8 == 0 and not np.any(byte_bounds % 8):
-        return units.view(np.uint64), False, byte_bounds // 8
+    for size in (8, 4, 2):  # (a misaligned view is typed unaligned by Numba: still correct)
+        if size > itemsize and all(b % size == 0 for b in byte_bounds):
+            return units.view(_UNSIGNED[size]), False, np.array(byte_bounds, np.int64) // size
     return units, False, np.asarray(bounds, np.int64)
 
 
