@@ -45,6 +45,7 @@ from qnet.experiment import (  # noqa: E402
     saved_code_epochs,
 )
 from qnet.information import (  # noqa: E402
+    EncodedLabels,
     Flip,
     Gaussian,
     Uniform,
