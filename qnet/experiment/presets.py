@@ -28,6 +28,10 @@ PRESETS = {
     "syn-relu-4": dict(_SYN, **_RELU, bits=4),
     "syn-tanh-8-prefit": dict(_SYN, **_TANH, bits=8, seeds=20, prefit_epochs=1000),
     "syn-relu-8-prefit": dict(_SYN, **_RELU, bits=8, seeds=20, prefit_epochs=1000),
+    # noise (rounded Gaussian, sigma = 0.5 levels) on the codes of the width-3 layer, measured
+    # exactly: summed over every noise value (fixed tanh ranges: a noisy net needs them)
+    "syn-tanh-8-noisy": dict(_SYN, **{**_TANH, "activation_range": "fixed"}, bits=8, seeds=10, mi_epochs="log:40",
+                             save_codes="log:4", spec="dense:10,dense:7,dense:5,dense:4,dense:3,noise:gaussian:0.5,dense:2"),
     "mnist-bottleneck-2": dict(_MNIST, widths=(784, 16, 8, 4, 2, 10), seeds=20),
     "mnist-bottleneck-4": dict(_MNIST, widths=(784, 16, 12, 8, 4, 10), seeds=20),
     "mnist-hourglass": dict(_MNIST, widths=(784, 16, 8, 4, 2, 4, 8, 10), seeds=20),
@@ -44,6 +48,7 @@ DESCRIPTIONS = {
     "syn-relu-4": "as syn-relu-8 with 4-bit activations",
     "syn-tanh-8-prefit": "syn-tanh-8 after 1000 epochs on permuted labels, 20 seeds",
     "syn-relu-8-prefit": "syn-relu-8 after 1000 epochs on permuted labels, 20 seeds",
+    "syn-tanh-8-noisy": "syn-tanh-8 with rounded Gaussian noise (sigma 0.5 levels) on the width-3 layer, exact; 10 seeds",
     "mnist-bottleneck-2": "MNIST 784-16-8-4-2-10 ReLU 8-bit, 3000 epochs, 20 seeds",
     "mnist-bottleneck-4": "MNIST 784-16-12-8-4-10 ReLU 8-bit, 3000 epochs, 20 seeds",
     "mnist-hourglass": "MNIST 784-16-8-4-2-4-8-10 ReLU 8-bit, 3000 epochs, 20 seeds",
