@@ -4,8 +4,8 @@ Columns: ``seed``, ``epoch``, ``layer`` (its name), ``layer_index`` (1 = first m
 ``I_XT``, ``I_TY``, ``H_T_given_Y`` (exact, bits), ``n_states``, the metrics (``train_loss``,
 ``train_accuracy``, ``test_loss``, ``test_accuracy``, the same in every layer's row of an epoch),
 ``diverged``; with binning, the binning *estimates* ``estimate_binned{B}_I_XT`` /
-``estimate_binned{B}_I_TY`` (bits; NaN for layers without float values); for noisy nets also the
-noisy layer keys; then every flat config field (tuples and lists as text) and ``H_Y``, ``n_eval``.
+``estimate_binned{B}_I_TY`` (bits; layers of float activations have rows of their own, with NaN
+exact values and ``n_states`` -1); for noisy nets also the noisy layer keys (``H_T_given_X``, ...); then every flat config field (tuples and lists as text) and ``H_Y``, ``n_eval``.
 A sweep's table adds ``run`` (its folder name) first.
 """
 
@@ -29,28 +29,30 @@ def _cell(value):
 def records_frame(run_dir, records=None):
     """The long-form DataFrame of a run folder's finished records (see the module docstring)."""
     r = load_records(run_dir) if records is None else records
-    n_seeds, n_epochs = r["I_XT"].shape[:2]
-    names = [str(n) for n in r["layer_names"]]
+    n_seeds, n_epochs, n_exact = r["I_XT"].shape
+    exact_names = [str(n) for n in r["layer_names"]]
+    value_names = [str(v) for v in r["value_names"]] if "binned_I_XT" in r else []
+    # layers with codes first, then layers known only by their float values (binned estimates)
+    names = exact_names + [v for v in value_names if v not in exact_names]
     n_layers = len(names)
     seed, epoch, layer = np.meshgrid(np.arange(n_seeds), np.arange(n_epochs), np.arange(n_layers), indexing="ij")
     columns = {"seed": r["seeds"][seed.ravel()], "epoch": r["epoch"][epoch.ravel()],
                "layer": np.asarray(names, dtype=object)[layer.ravel()] if n_layers else np.zeros(0, object),
                "layer_index": layer.ravel() + 1}
-    for key in r:
-        value = r[key]
-        if key in ("I_XT", "I_TY", "H_T_given_Y", "n_states") or (
-                isinstance(value, np.ndarray) and value.shape == (n_seeds, n_epochs, n_layers) and key not in columns):
-            columns[key] = value.reshape(-1)
+    for key, value in r.items():
+        if isinstance(value, np.ndarray) and value.ndim == 3 and value.shape == (n_seeds, n_epochs, n_exact):
+            fill = -1 if value.dtype.kind == "i" else (False if value.dtype.kind == "b" else np.nan)
+            full = np.full((n_seeds, n_epochs, n_layers), fill, value.dtype)
+            full[:, :, :n_exact] = value
+            columns[key] = full.reshape(-1)
     for key in (*METRICS, "diverged"):
         columns[key] = np.repeat(r[key].reshape(-1), n_layers)
-    if "binned_I_XT" in r:
-        where = {str(v): i for i, v in enumerate(r["value_names"])}
+    if value_names:
         for b, bins in enumerate(r["binning"]):
             for quantity in ("I_XT", "I_TY"):
                 full = np.full((n_seeds, n_epochs, n_layers), np.nan)
-                for l, name in enumerate(names):
-                    if name in where:
-                        full[:, :, l] = r[f"binned_{quantity}"][:, :, where[name], b]
+                for v, name in enumerate(value_names):
+                    full[:, :, names.index(name)] = r[f"binned_{quantity}"][:, :, v, b]
                 columns[f"estimate_binned{int(bins)}_{quantity}"] = full.reshape(-1)
     frame = pd.DataFrame(columns)
     frame["H_Y"] = float(r["H_Y"])
