@@ -11,6 +11,7 @@ import os
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
@@ -94,10 +95,14 @@ def run_local(jobs, threads, cache_dir=None, progress=True):
     try:
         with _environment(thread_env(threads)), \
                 ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(run_one, str(d), c, cache_dir) for d, c in jobs]
+            futures = {pool.submit(run_one, str(d), c, cache_dir): Path(d).name for d, c in jobs}
             for future in as_completed(futures):
                 bar.update()
-                yield future.result()
+                try:
+                    yield future.result()
+                except BrokenProcessPool as err:  # a worker killed (e.g. out of memory): its run and the queued ones
+                    yield {"name": futures[future], "status": "failed", "seconds": 0.0,
+                           "reason": f"its worker process died ({err}); re-run the sweep to resume it"}
     finally:
         bar.close()
 

@@ -34,15 +34,20 @@ def _option_value(key, value, where):
     if flag not in OPTIONS:
         raise ValueError(f"{where}: unknown option {key!r}; expected a `qnet run` option with dashes as "
                          f"underscores, one of {sorted(f.replace('-', '_') for f in OPTIONS)} (or preset, config)")
-    parse = OPTIONS[flag][1].get("type")
-    if isinstance(value, str) and parse is not None and parse is not str:
+    kwargs = OPTIONS[flag][1]
+    parse = kwargs.get("type")
+    if parse is None:  # a yes/no option
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}: {key} must be true or false, got {value!r}")
+        return value
+    if parse is str and not isinstance(value, str):
+        raise ValueError(f"{where}: {key} must be a string, got {value!r}")
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and parse is not str:
         try:
-            return parse(value)
+            return parse(str(value))
         except (argparse.ArgumentTypeError, ValueError) as err:
             raise ValueError(f"{where}: {key} = {value!r}: {err}") from None
-    if isinstance(value, list) and key == "binning":
-        return [int(v) for v in value]
-    return value
+    return value  # lists (epochs, bin counts) go to the config, which checks them
 
 
 def overrides(settings, where):
