@@ -5,7 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
-from runs import KEYS, assert_same_records, one_error_line, qnet_cli
+from runs import KEYS, assert_same_records, qnet_cli
 
 import qnet
 from qnet import cli
@@ -118,7 +118,7 @@ def test_ray_sweep_gives_the_local_records(local_sweep, spec_path, cache, tmp_pa
 def test_an_interrupted_sweep_resumes_where_it_stopped(local_sweep, spec_path, cache, tmp_path, monkeypatch):
     """Workers killed (SIGKILL) after their first commit: reported as failed; the same call again
     skips the finished run, resumes the interrupted one and gives the uninterrupted numbers."""
-    plan = load_spec(spec_path)[:3]
+    plan = load_spec(spec_path)[:2]
     out = tmp_path / "sweep"
     out.mkdir()
     shutil.copytree(local_sweep / NAMES[0], out / NAMES[0])  # one finished run
@@ -126,29 +126,33 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(local_sweep, spec_path, c
     before = (out / NAMES[0] / "manifest.json").stat().st_mtime_ns
     monkeypatch.setenv("QNET_KILL_AT", "commit:manifest-written:1")
     first = run_sweep(plan, out, cache_dir=cache, progress=False, log=lambda s: None)
-    assert first["skipped"] == [NAMES[0]] and set(first["failed"]) == {NAMES[1], NAMES[2]}
-    assert all("worker process died" in reason for reason in first["failed"].values())
-    assert any(qnet.experiment.read_manifest(out / n)["completed"] >= 1 for n in NAMES[1:3])
+    assert first["skipped"] == [NAMES[0]] and list(first["failed"]) == [NAMES[1]]
+    assert "worker process died" in first["failed"][NAMES[1]]
+    assert 1 <= qnet.experiment.read_manifest(out / NAMES[1])["completed"] < 20
     monkeypatch.delenv("QNET_KILL_AT")
     again = run_sweep(plan, out, cache_dir=cache, progress=False, log=lambda s: None)
-    assert again == {"done": sorted(NAMES[1:3]), "skipped": [NAMES[0]], "failed": {}}
+    assert again == {"done": [NAMES[1]], "skipped": [NAMES[0]], "failed": {}}
     assert (out / NAMES[0] / "manifest.json").stat().st_mtime_ns == before
-    for name in NAMES[:3]:
+    for name in NAMES[:2]:
         assert_same_records(qnet.load_records(out / name), qnet.load_records(local_sweep / name))
 
 
-def test_a_failing_run_is_reported_and_the_others_go_on(tmp_path, cache):
+def test_a_failing_run_is_reported_and_the_others_go_on(tmp_path, cache, capsys, local_sweep):
+    """A net whose input width (13) does not fit the data (12) fails in its worker; the other run
+    (the grid's bits-8 tanh run, compiled already) finishes; the command exits 1 with a summary."""
     spec = tmp_path / "fail.toml"
-    spec.write_text('[base]\nepochs = 2\nseeds = 1\n[grid]\nwidths = ["12-3-2", "13-3-2"]\n')
-    proc = qnet_cli(["sweep", spec, "--out", tmp_path / "s", "--no-progress"], tmp_path, cache=cache)
-    assert proc.returncode == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.strip().splitlines()
+    spec.write_text('[base]\nepochs = 20\nseeds = 2\nbits = 8\nactivation = "tanh"\n'
+                    '[grid]\nwidths = ["12-10-7-5-4-3-2", "13-10-7-5-4-3-2"]\n')
+    code = cli.main(["sweep", str(spec), "--out", str(tmp_path / "s"), "--no-progress", "--compilation-cache", cache])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    bad, good = tmp_path / "s" / "widths-13-10-7-5-4-3-2", tmp_path / "s" / "widths-12-10-7-5-4-3-2"
     assert lines[-1] == "1 runs done, 0 already finished, 1 failed"
-    assert lines[-2].startswith("failed: widths-13-3-2: ") and "13" in lines[-2]
-    assert (tmp_path / "s" / "widths-13-3-2" / "failed.txt").read_text().startswith(lines[-2][len("failed: widths-13-3-2: "):])
-    assert qnet.load_records(tmp_path / "s" / "widths-12-3-2")["completed"] == 2
-    assert not (tmp_path / "s" / "widths-12-3-2" / "failed.txt").exists()
+    assert lines[-2].startswith(f"failed: {bad.name}: ") and "13" in lines[-2]
+    assert (bad / "failed.txt").read_text().splitlines()[0] == lines[-2][len(f"failed: {bad.name}: "):]
+    assert not (good / "failed.txt").exists()
+    assert_same_records(qnet.load_records(good), qnet.load_records(local_sweep / "bits-8_activation-tanh"))
 
 
 # -- frames ----------------------------------------------------------------------------------
@@ -197,8 +201,10 @@ def test_compare_draws_a_sweep_labelled_by_its_grid(local_sweep, tmp_path):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_compare_refuses_a_folder_that_is_not_a_run(tmp_path):
-    one_error_line(qnet_cli(["compare", tmp_path], tmp_path))
+def test_compare_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert cli.main(["compare", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "neither a run folder" in err and str(tmp_path) in err
 
 
 def test_reproduce_prints_its_plan_and_cost(tmp_path, capsys, monkeypatch):
