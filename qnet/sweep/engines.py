@@ -80,10 +80,9 @@ def run_one(run_dir, config_json, cache_dir=None):
 
 def cores():
     """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+    from qnet.training import cpu_cores
+
+    return cpu_cores()
 
 
 def run_local(jobs, threads, cache_dir=None, progress=True):
