@@ -94,8 +94,15 @@ def plane_figure(runs, by=None, cmap="viridis"):
     names, fields, flats = labels(runs, by)
     column_field = fields[0] if len(fields) > 1 or by else None
     columns = list(dict.fromkeys(_text(f.get(column_field)) for f in flats)) if column_field else [None]
-    rows = list(dict.fromkeys(", ".join(f"{k}={_text(f.get(k))}" for k in fields[1 if column_field else 0:])
-                              for f in flats))
+    # rows by the other fields, leaving out those the column decides (e.g. a preset's weight_bits per activation)
+    row_fields = [k for k in fields[1:] if column_field is None or
+                  len({(_text(f.get(column_field)), _text(f.get(k))) for f in flats})
+                  > len({_text(f.get(column_field)) for f in flats})]
+
+    def row_key(flat):
+        return ", ".join(f"{k}={_text(flat.get(k))}" for k in row_fields)
+
+    rows = list(dict.fromkeys(row_key(f) for f in flats))
     if column_field is None:
         columns, rows = list(range(len(runs))), [""]
     fig, axes = plt.subplots(len(rows), len(columns), figsize=(3.2 * len(columns) + 1.0, 2.8 * len(rows)),
@@ -107,7 +114,7 @@ def plane_figure(runs, by=None, cmap="viridis"):
         if column_field is None:
             r, c, title = 0, i, name
         else:
-            r = rows.index(", ".join(f"{k}={_text(flat.get(k))}" for k in fields[1:]))
+            r = rows.index(row_key(flat))
             c, title = columns.index(_text(flat.get(column_field))), name
         ax = axes[r, c]
         if used[r, c]:
