@@ -17,6 +17,9 @@ BINS = (30, 100, 256)
 # CPU seconds per seed and epoch of the SYN net (8-bit, exact plane every epoch, one program):
 # measured here, 300 epochs x 10 seeds in 11.7 s of CPU (37 s wall on a machine shared by 4 sessions)
 SEED_EPOCH_SECONDS = 0.0039
+# CPU seconds of a run's start (process, imports, compiling its programs): bench_sweep.py, 4 runs of
+# 4 seeds x 200 epochs took 38.2 s of CPU, of which 3,200 seed-epochs x 3.9 ms = 12.5 s
+RUN_OVERHEAD_SECONDS = 6.5
 MNIST_FACTOR = 70_000 / 4096  # an MNIST seed-epoch counts ~17x more inputs (a rough guess, not measured)
 
 _SYN = [
@@ -80,16 +83,17 @@ def cost(plan, workers):
     for _, _, config in plan:
         n = config.training.seeds * config.training.total_epochs
         seed_epochs += n
-        seconds += n * SEED_EPOCH_SECONDS * (MNIST_FACTOR if config.data.dataset == "mnist" else 1.0)
+        seconds += RUN_OVERHEAD_SECONDS + n * SEED_EPOCH_SECONDS * (MNIST_FACTOR if config.data.dataset == "mnist" else 1.0)
     return seed_epochs, seconds / max(1, workers)
 
 
 def describe(plan, workers):
     """The plan and its cost as text."""
     seed_epochs, seconds = cost(plan, workers)
-    lines = [f"{len(plan)} runs, {seed_epochs:,} seed-epochs; estimated wall time {seconds / 3600:.2f} h on "
-             f"{workers} cores ({SEED_EPOCH_SECONDS * 1e3:.1f} ms of CPU per SYN seed-epoch, measured; MNIST scaled "
-             f"by its {MNIST_FACTOR:.0f}x inputs, a guess)"]
+    wall = f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
+    lines = [f"{len(plan)} runs, {seed_epochs:,} seed-epochs; estimated wall time {wall} on {workers} cores "
+             f"({SEED_EPOCH_SECONDS * 1e3:.1f} ms of CPU per SYN seed-epoch and {RUN_OVERHEAD_SECONDS:.1f} s per run, "
+             f"measured; MNIST scaled by its {MNIST_FACTOR:.0f}x inputs, a guess)"]
     for name, _, c in plan:
         lines.append(f"  {name}: {c.training.seeds} seeds x {c.training.total_epochs} epochs")
     return "\n".join(lines)
