@@ -121,7 +121,8 @@ def plane_figure(runs, by=None, cmap="viridis"):
             raise ValueError(f"two runs have the same settings {name!r}: compare them with --by another field")
         used[r, c] = True
         _plane(ax, records, norm, cmap)
-        ax.set_title(title, fontsize=7)
+        parts = title.split(", ")
+        ax.set_title("\n".join(", ".join(parts[i:i + 2]) for i in range(0, len(parts), 2)), fontsize=7)
     for ax in axes[~used]:
         ax.set_visible(False)
     for ax in axes[-1]:
