@@ -79,5 +79,6 @@ from qnet.model import (  # noqa: E402
 from qnet import estimators  # noqa: E402
 from qnet.measure import InformationPlane, layer_codes, measure  # noqa: E402
 from qnet.training import TrainConfig, Trainer, train  # noqa: E402
+from qnet.sweep import load_spec, records_frame, run_sweep, sweep_frame  # noqa: E402
 
 __version__ = "0.2.0"

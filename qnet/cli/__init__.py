@@ -5,6 +5,7 @@
     qnet plot DIR
     qnet estimators [RUN_DIR] ...
     qnet presets
+    qnet sweep SPEC.toml --out DIR [--engine local|ray] / qnet compare RUN_OR_SWEEP... / qnet reproduce lorenzen2022
 
 Every failure is one line on stderr naming the argument or file, and a non-zero exit code.
 ``run`` and ``estimators`` keep compiled programs on disk (see :mod:`qnet.compilation_cache`).
@@ -15,6 +16,7 @@ import os
 import sys
 
 from qnet.cli import commands
+from qnet.cli import sweep as sweep_commands
 from qnet.cli.options import add_run_options, preset_names
 
 
@@ -72,6 +74,7 @@ def build_parser():
 
     presets = sub.add_parser("presets", help="list the presets with every setting")
     presets.set_defaults(func=commands.presets)
+    sweep_commands.register(sub)
     return parser
 
 
