@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
 from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
 
 from qnet.plots import captions
 from qnet.plots.plane import bounds, draw_bounds, epoch_norm, seed_means, set_limits
@@ -39,7 +40,8 @@ def frame_epochs(epochs, frames=FRAMES, spacing="log"):
         return np.arange(count)
     first, last = max(epochs[0], 1.0), max(epochs[-1], 1.0)
     targets = np.geomspace(first, last, count) if spacing == "log" else np.linspace(first, last, count)
-    idx = np.clip(np.searchsorted(epochs, targets), 0, len(epochs) - 1)
+    above = np.clip(np.searchsorted(epochs, targets), 1, len(epochs) - 1)
+    idx = np.where(epochs[above] - targets < targets - epochs[above - 1], above, above - 1)  # the nearest
     idx[0], idx[-1] = 0, len(epochs) - 1
     for i in range(1, count):  # strictly increasing ...
         idx[i] = max(idx[i], idx[i - 1] + 1)
@@ -84,13 +86,16 @@ def animate_plane(records, path, frames=FRAMES, spacing="log", fps=FPS, dpi=100,
         trail = LineCollection([], lw=1.5, zorder=2)
         ax.add_collection(trail)
         trails.append(trail)
-        head, = ax.plot([], [], MARKERS[layer % len(MARKERS)], ms=7, mec="k", mew=0.6, zorder=4,
-                        label=layer_label(records, layer))
+        # earlier layers drawn larger and below: layers at the same point show as nested markers
+        head, = ax.plot([], [], MARKERS[layer % len(MARKERS)], ms=5 + 2 * (x.shape[1] - layer), mec="k", mew=0.6,
+                        zorder=4 + layer)
         heads.append(head)
         if show_seeds:
             dots, = ax.plot([], [], ".", ms=2, color=SEED_TRACE["color"], zorder=1)
             seeds.append(dots)
-    ax.legend(loc="upper left", fontsize=6)
+    ax.legend(handles=[Line2D([], [], ls="", marker=MARKERS[layer % len(MARKERS)], mfc="w", mec="k",
+                              label=layer_label(records, layer)) for layer in range(x.shape[1])],
+              loc="center left", fontsize=6, title="same point: nested markers", title_fontsize=6)
     ax.set_title(captions.wrapped(captions.caption(records, band="mean over seeds"), 90), fontsize=6.5, loc="left")
     stamp = ax.text(0.98, 0.03, "", transform=ax.transAxes, ha="right", fontsize=10, weight="bold")
     points = np.stack([x, y], axis=-1)  # (E, L, 2)

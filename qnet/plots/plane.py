@@ -56,8 +56,8 @@ def draw_bounds(ax, records):
     log2n, h_y = bounds(records)
     ax.axvline(log2n, **BOUND)
     ax.axhline(h_y, **BOUND)
-    ax.text(log2n, 0.5 * h_y, r"ceiling $\log_2 n$ = " + f"{log2n:.2f} ", color="0.3", ha="right", va="center",
-            rotation=90, fontsize=7)
+    ax.text(log2n, 1.0, r"ceiling $\log_2 n$ = " + f"{log2n:.2f}", color="0.3", ha="right", va="bottom",
+            fontsize=7, transform=ax.get_xaxis_transform())
     ax.text(0.0, h_y, f"H(Y) = {h_y:.3f}", color="0.3", va="bottom", fontsize=7)
 
 
@@ -93,8 +93,8 @@ def _draw_layers(ax, records, epochs, x, y, norm, cmap, show_seeds, dx=None, lab
                    label=layer_label(records, layer) if label else None)
 
 
-INSET_PLACES = ([0.56, 0.08, 0.4, 0.4], [0.56, 0.3, 0.4, 0.4], [0.3, 0.08, 0.4, 0.4], [0.06, 0.3, 0.4, 0.4],
-                [0.3, 0.5, 0.4, 0.4])  # in axes fractions, tried in this order
+INSET_PLACES = ([0.56, 0.08, 0.4, 0.4], [0.06, 0.08, 0.4, 0.4], [0.56, 0.3, 0.4, 0.4], [0.3, 0.08, 0.4, 0.4],
+                [0.06, 0.3, 0.4, 0.4], [0.06, 0.5, 0.4, 0.4], [0.3, 0.5, 0.4, 0.4])  # in axes fractions, tried in this order
 
 
 def _emptiest_corner(ax, x, y):
