@@ -68,7 +68,7 @@ def build_parser():
     bench.set_defaults(func=commands.estimators)
 
     presets = sub.add_parser("presets", help="list the presets with every setting", formatter_class=fmt)
-    presets.add_argument("name", nargs="?", choices=preset_names(), metavar="NAME", default=argparse.SUPPRESS,
+    presets.add_argument("name", nargs="?", metavar="NAME", default=argparse.SUPPRESS,
                          help="show this preset only (default: all)")
     presets.set_defaults(func=commands.presets)
     return parser

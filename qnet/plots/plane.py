@@ -152,8 +152,9 @@ def information_plane(records, ax=None, show_seeds=False, cmap="viridis", title=
     if groups:
         _inset(ax, records, epochs, x, y, norm, cmap, show_seeds, groups)
     fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="epoch")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=min(4, x.shape[1]), fontsize=6,
-              title="layer (units), marked at the first and last epoch", title_fontsize=6)
+    if x.shape[1]:  # float nets measure no layer
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=min(4, x.shape[1]), fontsize=6,
+                  title="layer (units), marked at the first and last epoch", title_fontsize=6)
     seeds = "; thin grey: each seed" if show_seeds else ""
     text = captions.caption(records, band="lines: mean over seeds" + seeds)
     ax.set_title(captions.wrapped((title + "\n" if title else "") + text, 95), fontsize=7, loc="left")
