@@ -7,6 +7,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.collections import PathCollection
 from matplotlib.text import Text
 
 import qnet
@@ -47,11 +48,11 @@ def test_the_plane_says_its_settings_and_spreads_coinciding_layers_in_an_inset()
                   "exact MI", "saturated (all 4096 codes distinct): layers 1, 2 at every epoch", "ceiling"):
         assert words in text, words
     insets = [a for a in fig.axes[0].child_axes if a.get_title().startswith("zoom")]
-    assert len(insets) == 1 and "layers 1, 2 drawn" in insets[0].get_title()
+    assert len(insets) == 1 and "layers 1, 2 coincide: drawn" in insets[0].get_title()
     # the two coinciding layers' last markers are apart in the inset, by the offset the title states
     offset = float(insets[0].get_title().split("drawn ")[1].split(" bits")[0])
-    ends = sorted(c.get_offsets()[-1][0] for c in insets[0].collections if len(c.get_offsets()) == 2)[-2:]
-    assert ends[1] - ends[0] == pytest.approx(offset)
+    ends = [c.get_offsets()[-1] for c in insets[0].collections if isinstance(c, PathCollection)]
+    assert ends[0][0] == ends[1][0] == 12.0 and ends[0][1] - ends[1][1] == pytest.approx(offset)
     plt.close(fig)
     fig = plots.information_plane(_records(coincide=False))
     assert not fig.axes[0].child_axes and "saturated" not in _texts(fig)

@@ -3,8 +3,8 @@
 Each layer's mean over the drawn seeds is a trajectory coloured by epoch (one colour bar, log
 scale); its first and last epochs are marked with the layer's marker. Dashed lines: the ceiling
 log2 n (every input its own code) and H(Y). Layers whose points coincide (in the tanh SYN net the
-first four sit at (12, H(Y)) throughout) are drawn again in an inset of that corner, spread by a
-stated offset so that each one shows.
+first four sit at (12, H(Y)) throughout) are drawn again in an inset of that corner; those that
+coincide there are spread by an offset in I(T;Y) written on the inset, so that each one shows.
 """
 
 import math
@@ -18,6 +18,7 @@ from qnet.plots import captions
 from qnet.plots.style import BOUND, MARKERS, SEED_TRACE, alive, layer_label, mean_and_band
 
 CLOSE = 0.02  # layers whose last points lie within this share of the axes' spans are crowded
+SAME = 1e-3  # bits: crowded layers this close are drawn apart in the inset, by a stated offset
 
 
 def seed_means(records):
@@ -80,15 +81,15 @@ def trajectory(ax, epochs, x, y, norm, cmap, lw=1.5):
     return lines
 
 
-def _draw_layers(ax, records, epochs, x, y, norm, cmap, show_seeds, dx=None, label=True):
+def _draw_layers(ax, records, epochs, x, y, norm, cmap, show_seeds, dy=None, label=True):
     keep = alive(records)
     for layer in range(x.shape[1]):
-        shift = 0.0 if dx is None else dx[layer]
+        shift = 0.0 if dy is None else dy[layer]
         if show_seeds:
             for s in np.nonzero(keep)[0]:
-                ax.plot(records["I_XT"][s, :, layer] + shift, records["I_TY"][s, :, layer], **SEED_TRACE)
-        trajectory(ax, epochs, x[:, layer] + shift, y[:, layer], norm, cmap)
-        ax.scatter(x[[0, -1], layer] + shift, y[[0, -1], layer], c=epochs[[0, -1]], cmap=cmap, norm=norm,
+                ax.plot(records["I_XT"][s, :, layer], records["I_TY"][s, :, layer] + shift, **SEED_TRACE)
+        trajectory(ax, epochs, x[:, layer], y[:, layer] + shift, norm, cmap)
+        ax.scatter(x[[0, -1], layer], y[[0, -1], layer] + shift, c=epochs[[0, -1]], cmap=cmap, norm=norm,
                    marker=MARKERS[layer % len(MARKERS)], s=36, edgecolor="k", lw=0.5, zorder=3,
                    label=layer_label(records, layer) if label else None)
 
@@ -107,27 +108,29 @@ def _emptiest_corner(ax, x, y):
 
 
 def _inset(ax, records, epochs, x, y, norm, cmap, show_seeds, groups):
-    """Zoom on the crowded corner; coinciding layers spread by a stated offset in I(X;T)."""
+    """Zoom on the crowded corner; coinciding layers spread by a stated offset in I(T;Y)."""
     members = sorted({layer for g in groups for layer in g})
     xs, ys = x[-1, members], y[-1, members]
     log2n, h_y = bounds(records)
     half_x, half_y = max(0.25, np.ptp(xs)), max(0.04 * h_y, np.ptp(ys))
     x0, x1 = xs.min() - half_x, xs.max() + half_x
     y0, y1 = ys.min() - half_y, ys.max() + half_y
-    offset = round((x1 - x0) / (4 * max(len(g) for g in groups)), 3)
-    dx = np.zeros(x.shape[1])
-    for g in groups:
+    same = [g for g in crowded(x[-1], y[-1], (1.0, 1.0), close=SAME) if len(g) > 1]  # drawn apart
+    offset = float(f"{(y1 - y0) / (4 * max([len(g) for g in same] + [1])):.1g}")
+    dy = np.zeros(x.shape[1])
+    for g in same:
         for k, layer in enumerate(g):
-            dx[layer] = (k - (len(g) - 1) / 2) * offset
+            dy[layer] = ((len(g) - 1) / 2 - k) * offset
     inset = ax.inset_axes(_emptiest_corner(ax, x, y))
-    _draw_layers(inset, records, epochs, x, y, norm, cmap, show_seeds, dx=dx, label=False)
+    _draw_layers(inset, records, epochs, x, y, norm, cmap, show_seeds, dy=dy, label=False)
     inset.axvline(log2n, **BOUND)
     inset.axhline(h_y, **BOUND)
-    inset.set_xlim(x0 - offset, x1 + offset)
-    inset.set_ylim(y0, y1)
+    inset.set_xlim(x0, x1)
+    inset.set_ylim(y0 - offset, y1 + offset)
     inset.tick_params(labelsize=6)
-    names = "; ".join("layers " + ", ".join(str(layer + 1) for layer in g) for g in groups)
-    inset.set_title(f"zoom: {names} drawn {offset:g} bits apart in I(X;T)", fontsize=6)
+    names = "; ".join(", ".join(str(layer + 1) for layer in g) for g in same)
+    apart = f"\nlayers {names} coincide: drawn {offset:g} bits apart in I(T;Y)" if same else ""
+    inset.set_title(f"zoom: layers {', '.join(str(m + 1) for m in members)}{apart}", fontsize=6)
     ax.indicate_inset_zoom(inset, edgecolor="0.5")
     return inset
 
