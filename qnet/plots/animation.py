@@ -2,9 +2,10 @@
 
 Frames are a subsample of the recorded epochs (log-spaced by default: the fitting phase is in the
 first few percent of the epochs), at most ``frames`` of them, each showing its epoch. One figure
-with a fixed set of artists is redrawn for every frame (its trails are updated in place), so the
-cost of a run of 8000 epochs is the cost of its frames: memory is the frames' pixels held by the
-writer (about width x height x 4 bytes each), time is one draw per frame.
+with a fixed set of artists is redrawn for every frame (its trails, through at most ``TRAIL``
+log-spaced epochs, are updated in place), so the cost of a run of 8000 epochs is the cost of its
+frames: memory is the frames' pixels held by the writer (about width x height x 4 bytes each),
+time is one draw per frame.
 """
 
 import os
@@ -13,7 +14,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
+from matplotlib.animation import FFMpegWriter, PillowWriter
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
@@ -22,6 +23,7 @@ from qnet.plots.plane import bounds, draw_bounds, epoch_norm, seed_means, set_li
 from qnet.plots.style import MARKERS, SEED_TRACE, alive, layer_label
 
 FRAMES = 120  # the default number of frames
+TRAIL = 1000  # most epochs a trail passes through (log-spaced; the drawn frame's own epoch always)
 FPS = 12
 SPACINGS = ("log", "linear")
 
@@ -96,15 +98,18 @@ def animate_plane(records, path, frames=FRAMES, spacing="log", fps=FPS, dpi=100,
     ax.legend(handles=[Line2D([], [], ls="", marker=MARKERS[layer % len(MARKERS)], mfc="w", mec="k",
                               label=layer_label(records, layer)) for layer in range(x.shape[1])],
               loc="center left", fontsize=6, title="same point: nested markers", title_fontsize=6)
-    ax.set_title(captions.wrapped(captions.caption(records, band="mean over seeds"), 90), fontsize=6.5, loc="left")
+    ax.set_title(captions.wrapped(captions.caption(records, band="mean over seeds"), 90), fontsize=6.5, loc="left",
+                 pad=12)
     stamp = ax.text(0.98, 0.03, "", transform=ax.transAxes, ha="right", fontsize=10, weight="bold")
     points = np.stack([x, y], axis=-1)  # (E, L, 2)
+    through = np.unique(np.round(np.geomspace(1, len(epochs), min(TRAIL, len(epochs))) - 1).astype(int))
 
     def draw(i):
+        rows = np.append(through[through < i], i)
         for layer, (trail, head) in enumerate(zip(trails, heads)):
-            p = points[:i + 1, layer]
-            trail.set_segments(np.stack([p[:-1], p[1:]], axis=1) if i else [])
-            trail.set_color(colours[1:i + 1])
+            p = points[rows, layer]
+            trail.set_segments(np.stack([p[:-1], p[1:]], axis=1) if len(rows) > 1 else [])
+            trail.set_color(colours[rows[1:]])
             head.set_data(p[-1:, 0], p[-1:, 1])
             head.set_color(colours[i])
             head.set_markeredgecolor("k")
@@ -114,7 +119,8 @@ def animate_plane(records, path, frames=FRAMES, spacing="log", fps=FPS, dpi=100,
         return trails + heads + seeds + [stamp]
 
     writer = PillowWriter(fps=fps) if suffix == ".gif" else FFMpegWriter(fps=fps)
-    animation = FuncAnimation(fig, draw, frames=[int(i) for i in chosen], blit=False, cache_frame_data=False)
+    fig.canvas.draw()  # lay the figure out once, then keep that layout for every frame (a layout per frame doubles the time)
+    fig.set_layout_engine("none")
     tmp = path.with_name(f".{path.stem}.partial{suffix}")
     bar = None
     if progress:
@@ -122,8 +128,12 @@ def animate_plane(records, path, frames=FRAMES, spacing="log", fps=FPS, dpi=100,
 
         bar = tqdm(total=len(chosen), desc=f"animation {path.name}", unit="frame")
     try:
-        animation.save(tmp, writer=writer, dpi=dpi,
-                       progress_callback=(lambda i, n: bar.update(1)) if bar is not None else None)
+        with writer.saving(fig, tmp, dpi):  # one draw per frame, as grab_frame renders it
+            for i in chosen:
+                draw(int(i))
+                writer.grab_frame()
+                if bar is not None:
+                    bar.update(1)
         os.replace(tmp, path)
     finally:
         if bar is not None:

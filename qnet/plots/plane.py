@@ -160,5 +160,5 @@ def information_plane(records, ax=None, show_seeds=False, cmap="viridis", title=
                   title="layer (units), marked at the first and last epoch", title_fontsize=6)
     seeds = "; thin grey: each seed" if show_seeds else ""
     text = captions.caption(records, band="lines: mean over seeds" + seeds)
-    ax.set_title(captions.wrapped((title + "\n" if title else "") + text, 95), fontsize=7, loc="left")
+    ax.set_title(captions.wrapped((title + "\n" if title else "") + text, 95), fontsize=7, loc="left", pad=12)
     return fig
