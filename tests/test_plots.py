@@ -47,10 +47,10 @@ def test_the_plane_says_its_settings_and_spreads_coinciding_layers_in_an_inset()
     for words in ("syn", "12-10-7-5-4-3-2", "tanh", "8-bit activations", "float weights", "3 seeds", "n = 4096",
                   "exact MI", "saturated (all 4096 codes distinct): layers 1, 2 at every epoch", "ceiling"):
         assert words in text, words
-    insets = [a for a in fig.axes[0].child_axes if a.get_title().startswith("zoom")]
-    assert len(insets) == 1 and "layers 1, 2 coincide: drawn" in insets[0].get_title()
+    insets = [a for a in fig.axes[0].child_axes if a.get_title(loc="left").startswith("zoom")]
+    assert len(insets) == 1 and "layers 1, 2 coincide: drawn" in insets[0].get_title(loc="left")
     # the two coinciding layers' last markers are apart in the inset, by the offset the title states
-    offset = float(insets[0].get_title().split("drawn ")[1].split(" bits")[0])
+    offset = float(insets[0].get_title(loc="left").split("drawn ")[1].split(" bits")[0])
     ends = [c.get_offsets()[-1] for c in insets[0].collections if isinstance(c, PathCollection)]
     assert ends[0][0] == ends[1][0] == 12.0 and ends[0][1] - ends[1][1] == pytest.approx(offset)
     plt.close(fig)

@@ -19,7 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
 from qnet.plots import captions
-from qnet.plots.plane import bounds, draw_bounds, epoch_norm, seed_means, set_limits
+from qnet.plots.plane import draw_bounds, epoch_norm, seed_means, set_limits
 from qnet.plots.style import MARKERS, SEED_TRACE, alive, layer_label
 
 FRAMES = 120  # the default number of frames

@@ -130,7 +130,7 @@ def _inset(ax, records, epochs, x, y, norm, cmap, show_seeds, groups):
     inset.tick_params(labelsize=6)
     names = "; ".join(", ".join(str(layer + 1) for layer in g) for g in same)
     apart = f"\nlayers {names} coincide: drawn {offset:g} bits apart in I(T;Y)" if same else ""
-    inset.set_title(f"zoom: layers {', '.join(str(m + 1) for m in members)}{apart}", fontsize=6)
+    inset.set_title(f"zoom: layers {', '.join(str(m + 1) for m in members)}{apart}", fontsize=6, loc="left")
     ax.indicate_inset_zoom(inset, edgecolor="0.5")
     return inset
 
