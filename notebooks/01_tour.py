@@ -10,8 +10,9 @@
 # %% [markdown]
 # # A quick tour of qnet
 #
-# Open this file as a notebook with jupytext (`pip install jupytext`; Jupyter then opens `.py`
-# percent files directly) or run it as a script: `python notebooks/01_tour.py`.
+# Open this file as a notebook (see notebooks/README.md: `pip install ".[notebooks]"`, then
+# `jupytext --to notebook notebooks/01_tour.py`, or open the `.py` with jupytext in Jupyter) or
+# run it as a script: `python notebooks/01_tour.py`.
 # `QNET_NOTEBOOK_QUICK=1` shortens every training run (the tests run it that way).
 
 # %%
@@ -74,6 +75,17 @@ records = qnet.run(qnet.preset("quick", epochs=10 if QUICK else 500, seeds=3), r
 print(sorted(records))
 print(sorted(os.listdir(run_dir)))
 print(qnet.experiment.summary(records))
+
+# %% [markdown]
+# The run folder holds the figures (`qnet plot RUN_DIR --format pdf --seeds --animate` redraws
+# them); in a notebook draw them from the records. Each says its settings, that the values are
+# exact, what the band is, and which layers are saturated at log2 n.
+
+# %%
+from qnet import plots  # noqa: E402
+
+plots.information_plane(records, show_seeds=True)
+plots.information_vs_epoch(records);
 
 # %% [markdown]
 # ## 4. An estimator next to the truth

@@ -124,8 +124,17 @@ def test_version_help_presets_and_a_broken_pipe(tmp_path):
     proc = qnet_cli(["--version"], cwd=tmp_path)
     assert proc.stdout.strip() == f"qnet {qnet.__version__}"
     assert "(default: 30.0)" in qnet_cli(["run", "--help"], cwd=tmp_path).stdout
+    assert "(default: 120)" in qnet_cli(["plot", "--help"], cwd=tmp_path).stdout
     listing = qnet_cli(["presets"], cwd=tmp_path).stdout
-    assert "mnist-conv:" in listing and '"weight_bits": null' in listing and '"symmetric": false' in listing
+    blocks = {b.split(":")[0]: b for b in listing.strip().split("\n\n")}
+    assert sorted(blocks) == sorted(qnet.experiment.DESCRIPTIONS)
+    for name, block in blocks.items():  # every field, the falsy ones too
+        for field in qnet.preset(name).flat():
+            assert f" {field} = " in block, (name, field)
+    assert "weight_bits = float" in blocks["syn-tanh-8"] and "symmetric = no" in blocks["quick"]
+    assert "prefit_epochs = 0" in blocks["quick"] and "binning = none" in blocks["quick"]
+    one = qnet_cli(["presets", "syn-tanh-8-noisy"], cwd=tmp_path).stdout
+    assert one.strip() == blocks["syn-tanh-8-noisy"].strip()
     piped = subprocess.run(f"{sys.executable} -m qnet presets | head -1", shell=True, capture_output=True, text=True,
                            cwd=tmp_path)
     assert piped.returncode == 0 and piped.stderr == "" and piped.stdout.startswith("quick:")

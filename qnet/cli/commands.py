@@ -82,14 +82,6 @@ def run(args):
     return 0
 
 
-def plot(args):
-    from qnet import plots
-
-    for path in plots.plot_run(args.run_dir, show_seeds=args.seeds):
-        print(path)
-    return 0
-
-
 def estimators(args):
     from qnet.estimators import benchmark
 
@@ -102,13 +94,47 @@ def estimators(args):
     out = Path(args.out) if args.out else Path(args.run_dir) if args.run_dir else new_run_folder("estimators")
     benchmark.run_benchmark(config, out, probes=args.probes, seeds=args.bench_seeds, progress=not args.no_progress)
     print((out / "estimators.md").read_text())
-    print(f"written: {out / 'estimators.csv'}, {out / 'estimators_plane.png'}")
+    written = ("estimators.csv", "estimators.md", "estimators.npz", "estimators_plane.png")
+    print("written: " + ", ".join(str(out / name) for name in written))
     return 0
 
 
+_NONE_MEANS = {"bits": "float", "weight_bits": "float", "programs": "one per core", "input_size": "from the data"}
+
+
+def preset_value(field, value):
+    """A config value as ``qnet presets`` shows it: None as what it means, lists plainly."""
+    if value is None:
+        return _NONE_MEANS.get(field, "none")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value)) if value else "none"
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True) if value else "{}"
+    return str(value)
+
+
+def preset_table(name, columns=3, cell=34):
+    """A preset as text: its name and description, then every field with its value (also the
+    falsy ones), ``columns`` fields to a line; values too long for a cell get a line of their own."""
+    flat = experiment.preset(name).flat()
+    lines, row = [f"{name}: {experiment.DESCRIPTIONS[name]}"], []
+    for field in sorted(flat):
+        text = f"{field} = {preset_value(field, flat[field])}"
+        if len(text) >= cell:
+            lines.append("  " + text)
+            continue
+        row.append(text.ljust(cell))
+        if len(row) == columns:
+            lines.append("  " + "".join(row).rstrip())
+            row = []
+    if row:
+        lines.append("  " + "".join(row).rstrip())
+    return "\n".join(lines)
+
+
 def presets(args):
-    for name, description in experiment.DESCRIPTIONS.items():
-        config = experiment.preset(name)
-        print(f"{name}: {description}")
-        print("  " + json.dumps(config.flat(), sort_keys=True, default=str))
+    names = [args.name] if getattr(args, "name", None) else list(experiment.DESCRIPTIONS)
+    print("\n\n".join(preset_table(name) for name in names))
     return 0
