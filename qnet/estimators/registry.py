@@ -2,7 +2,7 @@
 
 Names are families (``binning-layer``, ``mixed-ksg``, ``infonce``...); the settings a
 command line passes are ``bins`` (binning), ``sigma2`` (KDE noise variance), ``k`` (kNN
-neighbours) and ``steps`` (neural training steps). An estimator object's own ``name`` adds
+neighbours), ``steps`` and ``batch`` (neural training steps and batch size). An estimator object's own ``name`` adds
 its parameters (``binning-30-layer-mm``, ``mixed-ksg-3``).
 """
 
@@ -20,6 +20,7 @@ SETTINGS = {
     "sigma2": ("variance of the Gaussian noise (KDE)", "variance"),
     "k": ("number of nearest neighbours (KSG, mixed KSG)", "k"),
     "steps": ("maximum number of training steps (neural)", "steps"),
+    "batch": ("batch size of the critic's training and held-out batches (neural)", "batch_size"),
 }
 
 
@@ -68,10 +69,10 @@ def _entries():
         EstimatorInfo("mixed-ksg", "Gao et al. 2017 kNN estimator for discrete-continuous mixtures (ties)",
                       {"k": 3}, MixedKSG),
         EstimatorInfo("mine", "MINE (Donsker-Varadhan bound, moving-average gradient), bmi defaults",
-                      {"steps": 10_000}, MINE),
-        EstimatorInfo("nwj", "NWJ bound (Nguyen, Wainwright & Jordan 2010), bmi defaults", {"steps": 10_000}, NWJ),
+                      {"steps": 10_000, "batch": 256}, MINE),
+        EstimatorInfo("nwj", "NWJ bound (Nguyen, Wainwright & Jordan 2010), bmi defaults", {"steps": 10_000, "batch": 256}, NWJ),
         EstimatorInfo("infonce", "InfoNCE bound (van den Oord et al. 2018); at most log2(batch) bits",
-                      {"steps": 10_000}, InfoNCE),
+                      {"steps": 10_000, "batch": 256}, InfoNCE),
     ]
     return {e.name: e for e in out}
 
