@@ -3,7 +3,7 @@
     qnet run [--preset NAME | --config FILE.json] [settings...] [--out DIR]
     qnet run --resume DIR [--epochs N]
     qnet plot DIR
-    qnet estimators [RUN_DIR] ...
+    qnet estimators [RUN_DIR] [--estimators NAME,...] [--list] ...   (qnet.cli.estimators)
     qnet presets
 
 Every failure is one line on stderr naming the argument or file, and a non-zero exit code.
@@ -14,7 +14,7 @@ import argparse
 import os
 import sys
 
-from qnet.cli import commands
+from qnet.cli import commands, estimators
 from qnet.cli.options import add_run_options, preset_names
 
 
@@ -58,17 +58,7 @@ def build_parser():
     plot.add_argument("--seeds", action="store_true", help="draw the individual seeds too")
     plot.set_defaults(func=commands.plot)
 
-    bench = sub.add_parser("estimators", help="benchmark MI estimators against the exact values", formatter_class=fmt)
-    bench.add_argument("run_dir", nargs="?", help="a run folder whose config is benchmarked")
-    bench.add_argument("--preset", choices=preset_names())
-    bench.add_argument("--config", metavar="FILE")
-    bench.add_argument("--out", help="output folder (default: the run folder, else runs/estimators-TIMESTAMP)")
-    bench.add_argument("--probes", type=int, default=8, help="number of probed epochs (log-spaced)")
-    bench.add_argument("--bench-seeds", type=int, default=2, help="seeds benchmarked")
-    bench.add_argument("--no-progress", action="store_true")
-    _add_cache_options(bench)
-    add_run_options(bench)
-    bench.set_defaults(func=commands.estimators)
+    estimators.register(sub, _add_cache_options)
 
     presets = sub.add_parser("presets", help="list the presets with every setting")
     presets.set_defaults(func=commands.presets)
