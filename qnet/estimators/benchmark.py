@@ -161,7 +161,8 @@ def write_reports(out_dir, saved, title=""):
     io.save_text(paths[0], report.csv_table(rows))
     io.save_text(paths[1], report.markdown_table(rows, saved["exact"], failures, n_states=saved["n_states"],
                                                  probes=saved["probes"], log2n=log2n, h_y=h_y, title=title))
-    report.plot_planes(paths[2], saved["probes"], saved["exact"], nets, names, saved["probed"], log2n, h_y, title)
+    report.plot_planes(paths[2], saved["probes"], saved["exact"], nets, names, saved["probed"], log2n, h_y, title,
+                       saved["n_states"])
     return paths
 
 

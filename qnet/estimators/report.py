@@ -97,14 +97,14 @@ def markdown_table(rows, exact, failures=None, n_states=None, probes=None, log2n
     return "\n".join(lines) + "\n"
 
 
-def _panel(ax, plane, ok, probes, at, log2n, h_y, norm, reference):
+def _panel(ax, plane, ok, probes, at, log2n, h_y, norm, reference, saturated=None):
     """One information plane: every successful (seed, epoch, layer) point of ``plane`` (S, P, L, 2)
     at the epochs ``at``, coloured by epoch; points beyond the axes (the information bounds)
     drawn on the frame as red crosses; ``reference`` (P, L, 2) in grey lines. Returns the
     number of points outside the bounds."""
     if reference is not None:
         for layer in range(reference.shape[1]):
-            ax.plot(reference[:, layer, 0], reference[:, layer, 1], color="0.75", lw=0.8, zorder=1)
+            ax.plot(reference[:, layer, 0], reference[:, layer, 1], color="0.6", lw=1.2, marker=".", ms=3, zorder=1)
     pts = plane[:, at]  # (S, P_e, L, 2)
     epochs = np.broadcast_to(np.asarray(probes)[at][None, :, None], pts.shape[:3])
     keep = ok[:, at] & np.all(np.isfinite(pts), axis=-1)
@@ -113,6 +113,9 @@ def _panel(ax, plane, ok, probes, at, log2n, h_y, norm, reference):
     hi = (1.04 * log2n, 1.04 * h_y)
     out = (x < lo[0]) | (x > hi[0]) | (y < lo[1]) | (y > hi[1])
     ax.scatter(x[~out], y[~out], c=c[~out], cmap="viridis", norm=norm, s=9, zorder=2)
+    if saturated is not None:  # (S, P, L) bool: every input its own code (k = n)
+        sat = saturated[:, at][keep]
+        ax.scatter(x[sat], y[sat], facecolors="none", edgecolors="red", s=30, lw=0.7, zorder=3)
     if out.any():
         ax.scatter(np.clip(x[out], lo[0], hi[0]),
                    np.clip(y[out], lo[1], hi[1]), marker="x", color="red", s=14, zorder=3)
@@ -123,14 +126,15 @@ def _panel(ax, plane, ok, probes, at, log2n, h_y, norm, reference):
     return int(out.sum())
 
 
-def plot_planes(path, probes, exact, nets, names, probed, log2n, h_y, title=""):
+def plot_planes(path, probes, exact, nets, names, probed, log2n, h_y, title="", n_states=None):
     """Exact vs each estimator, on the quantized net and on the float net, coloured by epoch.
 
     Axes span [0, log2 n] x [0, H(Y)] (dashed); an estimate outside them is a red cross on the
     frame. The exact plane (seed means, grey) is drawn in both panels of an estimator (on the
     float net as a reference only: the float net has no exact values). exact: (S, P, L, 2);
     nets: {"quantized": results, "float": results}, results with ``values`` (E, S, P, L, 2) and
-    ``success`` (E, S, P, L); probed: (E, P) bool.
+    ``success`` (E, S, P, L); probed: (E, P) bool; n_states: (S, P, L) distinct codes of the
+    exact layers or None (saturated points, k = n, ringed in red in the exact panel).
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm
@@ -142,10 +146,15 @@ def plot_planes(path, probes, exact, nets, names, probed, log2n, h_y, title=""):
         (f"{name}, {net} net", net, e, name) for e, name in enumerate(names) for net in ("quantized", "float")]
     cols = 4
     n_rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(n_rows, cols, figsize=(3.4 * cols, 2.9 * n_rows), squeeze=False)
+    fig, axes = plt.subplots(n_rows, cols, figsize=(3.4 * cols, 2.9 * n_rows), squeeze=False,
+                             layout="constrained")
     for ax, (label, net, e, name) in zip(axes.ravel(), panels):
         if net == "exact":
-            _panel(ax, exact, np.ones(exact.shape[:3], bool), probes, np.arange(len(probes)), log2n, h_y, norm, None)
+            saturated = None if n_states is None else np.asarray(n_states) == int(round(2 ** log2n))
+            _panel(ax, exact, np.ones(exact.shape[:3], bool), probes, np.arange(len(probes)), log2n, h_y, norm, None,
+                   saturated)
+            if saturated is not None and saturated.any():
+                label += f" ({int(saturated.sum())} ringed: k = n)"
         else:
             res = nets[net]
             at = np.flatnonzero(probed[e])
