@@ -48,7 +48,7 @@ def test_settings_need_estimators_that_take_them(capsys):
 
 
 def test_run_folder_benchmarked_with_its_own_config_and_checked_against_its_records(run_dir, capsys):
-    argv = ["estimators", str(run_dir), "--estimators", "binning-layer,mixed-ksg", "--bins", "20", "--k", "4",
+    argv = ["estimators", str(run_dir), "--estimators", "binning-layer,binning-neuron", "--bins", "20",
             "--probes", "2", "--no-progress", "--epochs", "4"]  # --epochs 4 agrees with the run: accepted
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
@@ -57,7 +57,7 @@ def test_run_folder_benchmarked_with_its_own_config_and_checked_against_its_reco
     for name in ("estimators.npz", "estimators.csv", "estimators.md", "estimators_plane.png"):
         assert str(folder / name) in out and (folder / name).stat().st_size > 0
     saved = np.load(folder / "estimators.npz")
-    assert list(saved["names"]) == ["binning-20-layer", "mixed-ksg-4"]
+    assert list(saved["names"]) == ["binning-20-layer", "binning-20-neuron"]
     np.testing.assert_array_equal(saved["probes"], [1, 4])  # log-spread over the recorded 1, 2, 4
     records = experiment.load_records(run_dir)
     rows = np.searchsorted(records["epoch"], saved["probes"])
