@@ -39,7 +39,8 @@ def run(args):
     out = RESULTS / f"{args.preset}-{args.families}"
     start = time.perf_counter()
     benchmark.run_benchmark(config, out, _estimators(args.families, args.steps, args.batch), probes=args.probes,
-                            seeds=args.seeds, progress=not args.no_progress, title=f"{args.preset}, {args.families}")
+                            seeds=args.seeds, progress=not args.no_progress, title=f"{args.preset}, {args.families}",
+                            float_net=not args.no_float)
     wall = time.perf_counter() - start
     io.save_text(out / "seconds.txt", f"{wall:.0f}\n")
     print(f"{out}: {wall:.0f} s wall")
@@ -76,6 +77,7 @@ def main():
     r.add_argument("--seeds", type=int, default=2)
     r.add_argument("--steps", type=int, default=None, help="neural: training steps (default: the estimator's)")
     r.add_argument("--batch", type=int, default=None, help="neural: batch size (default: the estimator's)")
+    r.add_argument("--no-float", action="store_true", help="the quantized net only (no float net)")
     r.add_argument("--no-progress", action="store_true")
     r.set_defaults(func=run)
     sub.add_parser("report").set_defaults(func=report)

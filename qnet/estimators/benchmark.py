@@ -154,8 +154,10 @@ def write_reports(out_dir, saved, title=""):
     ceilings = [None if math.isnan(c) else float(c) for c in saved["ceilings"]]
     log2n, h_y = float(saved["log2n"]), float(saved["H_Y"])
     nets = {net: {key: saved[net + ("" if key == "values" else "_" + key)]
-                  for key in ("values", "success", "seconds", "reasons")} for net in ("quantized", "float")}
-    rows = table_rows(names, ceilings, saved["probed"], saved["exact"], nets["quantized"], nets["float"], log2n, h_y)
+                  for key in ("values", "success", "seconds", "reasons")}
+            for net in ("quantized", "float") if net in saved}
+    rows = table_rows(names, ceilings, saved["probed"], saved["exact"], nets["quantized"], nets.get("float"),
+                      log2n, h_y)
     failures = records.failure_reasons(names, nets["quantized"]["success"], nets["quantized"]["reasons"])
     paths = [out_dir / "estimators.csv", out_dir / "estimators.md", out_dir / "estimators_plane.png"]
     io.save_text(paths[0], report.csv_table(rows))
@@ -167,7 +169,7 @@ def write_reports(out_dir, saved, title=""):
 
 
 def run_benchmark(config, out_dir, estimators=None, probes=8, seeds=2, progress=True,
-                  neural_probes=NEURAL_PROBES, reference=None, title=""):
+                  neural_probes=NEURAL_PROBES, reference=None, title="", float_net=True):
     """Benchmark ``estimators`` on ``config`` (its first ``seeds`` seeds) at ``probes`` epochs.
 
     estimators: estimator objects, or names as ``qnet.estimators.parse`` reads them
@@ -175,7 +177,8 @@ def run_benchmark(config, out_dir, estimators=None, probes=8, seeds=2, progress=
     probes: a count of log-spaced epochs (:func:`probe_epochs`) or the epochs themselves
     (increasing, in 1..total epochs); neural_probes: how many of them the neural estimators
     run at (None: all). reference: None or the exact plane (S, P, L, 2) a run recorded at
-    those epochs, which the re-created network must reproduce (else RunError).
+    those epochs, which the re-created network must reproduce (else RunError). float_net:
+    also train and estimate the float version of the net (False: the quantized net only).
     Writes estimators.npz (values, success, seconds and failure reasons of every estimate,
     exact values and distinct-code counts, probed epochs per estimator) and the reports of
     :func:`write_reports` into ``out_dir``; returns the paths written.
@@ -200,14 +203,16 @@ def run_benchmark(config, out_dir, estimators=None, probes=8, seeds=2, progress=
         reference = np.asarray(reference, float)[:config.training.seeds]
     exact, n_states, quantized, log2n, h_y = _trajectories(config, probes, estimators, probed, True, progress,
                                                            "quantized", reference)
-    float_config = config.replace(bits=None, weight_bits=None)
-    _, _, float_net, _, _ = _trajectories(float_config, probes, estimators, probed, False, progress, "float")
+    nets = [("quantized", quantized)]
+    if float_net:
+        float_config = config.replace(bits=None, weight_bits=None)
+        nets.append(("float", _trajectories(float_config, probes, estimators, probed, False, progress, "float")[2]))
     n = int(round(2 ** log2n))
     saved = {"probes": probes, "exact": exact, "n_states": n_states, "names": np.array([e.name for e in estimators]),
              "ceilings": np.array([np.nan if (c := _ceiling(e, n)) is None else c for e in estimators], float),
              "probed": probed, "log2n": np.float64(log2n), "H_Y": np.float64(h_y),
              **{f"{net}{'' if key == 'values' else '_' + key}": value
-                for net, results in (("quantized", quantized), ("float", float_net))
+                for net, results in nets
                 for key, value in results.items()}}
     out_dir = Path(out_dir)
     io.save_npz(out_dir / "estimators.npz", **saved)

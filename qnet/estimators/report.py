@@ -143,7 +143,8 @@ def plot_planes(path, probes, exact, nets, names, probed, log2n, h_y, title="", 
     norm = LogNorm(vmin=max(1, probes.min()), vmax=max(2, probes.max()))
     mean_exact = exact.mean(axis=0)
     panels = [("exact (quantized net)", "exact", None, None)] + [
-        (f"{name}, {net} net", net, e, name) for e, name in enumerate(names) for net in ("quantized", "float")]
+        (f"{name}, {net} net", net, e, name) for e, name in enumerate(names) for net in ("quantized", "float")
+        if net in nets]
     cols = 4
     n_rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(n_rows, cols, figsize=(3.4 * cols, 2.9 * n_rows), squeeze=False,
