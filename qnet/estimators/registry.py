@@ -85,12 +85,13 @@ def available():
     return list(_REGISTRY.values())
 
 
-#: family -> what one estimate costs (measured on syn-tanh-8, n = 4096, a 2-core machine under load)
+#: family -> what one estimate costs: mean seconds per estimate in benchmarks/estimators_results.md
+#: (syn-tanh-8, n = 4096 inputs, on 2 cores shared with other jobs)
 COSTS = {
-    "binning": "milliseconds",
-    "kde": "~0.1-1 s (n x n distances)",
-    "knn": "~0.5-2 s (k-d trees)",
-    "neural": "~5-60 s (trains a critic twice); run at a few probed epochs by default",
+    "binning": "~1-10 ms (the first Miller-Madow call also compiles, ~1 min)",
+    "kde": "~0.9 s (n x n distances)",
+    "knn": "~0.7-0.9 s (k-d trees)",
+    "neural": "~10-60 s (trains a critic twice); run at 3 probed epochs by default",
 }
 
 
