@@ -88,3 +88,14 @@ def test_run_folder_whose_records_differ_is_refused(run_dir, capsys, monkeypatch
     line = _error_line(capsys, ["estimators", str(run_dir), "--estimators", "binning-layer", "--probe-epochs", "4",
                                 "--no-progress"])
     assert "differs from the run's records at epoch 4" in line and "seed index 1, layer 1" in line
+
+
+def test_run_summary_states_the_regime_of_every_layer(run_dir):
+    records = experiment.load_records(run_dir)
+    n = int(records["n_eval"])
+    text = experiment.summary(records)
+    for layer, name in enumerate(records["layer_names"]):
+        states = records["n_states"][:, -1, layer]
+        line = next(line for line in text.splitlines() if line.strip().startswith(str(name)))
+        assert f"{states.max()} of {n} codes distinct" in line
+        assert f"saturated (k = n, I(X;T) = log2 n) in {int(np.sum(states == n))} of 3 seeds" in line
