@@ -168,5 +168,5 @@ def test_benchmark_end_to_end_through_the_cli(tmp_path):
     # binning per unit into 256 bins recovers the 8-bit codes: exact values
     np.testing.assert_allclose(quantized[names.index("binning-256-neuron")], exact, atol=1e-9)
     lines = (tmp_path / "estimators.csv").read_text().splitlines()
-    assert len(lines) == 1 + len(names) and lines[0].startswith("estimator,estimates,failures")
+    assert len(lines) == 1 + len(names) and lines[0].startswith("estimator,probes,estimates,failures")
     assert "penalised MAE" in (tmp_path / "estimators.md").read_text()

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from qnet import estimators as E
 from qnet.estimators import benchmark, records, report, scoring
 
 
@@ -126,7 +127,8 @@ def test_a_failing_estimator_shows_up_as_failures_not_as_a_better_score():
     flaky_failures = int(np.sum(EXACT[..., 0] > 3.2))  # 5 of the 9 estimates
     assert (~results["success"][0]).sum() == flaky_failures and results["success"][1].all()
     assert np.isnan(results["values"][0][~results["success"][0]]).all()
-    rows = benchmark.table_rows(estimators, EXACT, results, None, LOG2N, H_Y)
+    rows = benchmark.table_rows(["flaky", "steady"], [None, None], np.ones((2, 3), bool), EXACT, results, None,
+                                LOG2N, H_Y)
     flaky, steady = rows
     assert flaky["failures"] == flaky_failures and steady["failures"] == 0
     # over its successes the flaky estimator looks better...
@@ -137,10 +139,10 @@ def test_a_failing_estimator_shows_up_as_failures_not_as_a_better_score():
     reasons = records.failure_reasons(["flaky", "steady"], results["success"], results["reasons"])
     assert reasons == {"flaky": [("ValueError: too many distinct values", flaky_failures)]}
     table = report.markdown_table(rows, EXACT, reasons)
-    assert f"| flaky | {flaky_failures} / 9 |" in table and "5 x ValueError: too many distinct values" in table
+    assert f"| flaky | 3 | {flaky_failures} / 9 |" in table and "5 x ValueError: too many distinct values" in table
     csv = report.csv_table(rows).splitlines()
-    assert csv[0].split(",")[:3] == ["estimator", "estimates", "failures"]
-    assert csv[1].split(",")[:3] == ["flaky", "9", str(flaky_failures)]
+    assert csv[0].split(",")[:4] == ["estimator", "probes", "estimates", "failures"]
+    assert csv[1].split(",")[:4] == ["flaky", "3", "9", str(flaky_failures)]
 
 
 def test_an_estimator_failing_everywhere_scores_nan_mae_and_worst_penalty():
@@ -150,3 +152,27 @@ def test_an_estimator_failing_everywhere_scores_nan_mae_and_worst_penalty():
     worst = np.maximum(EXACT[..., 0], LOG2N - EXACT[..., 0]).mean()
     assert row["penalised_mae_I_XT"] == pytest.approx(worst)
     assert row["undecided_compression"] == 3 and row["dpi_violations"] == 0
+
+
+def test_an_estimator_probed_at_fewer_epochs_is_scored_there_only():
+    """The neural estimators run at a few probed epochs: the others are not failures."""
+    assert benchmark.spread(8, 3).tolist() == [0, 4, 7] and benchmark.spread(2, 3).tolist() == [0, 1]
+    names = ["binning-layer", "infonce"]
+    mask = benchmark.probed_mask(E.parse(",".join(names), steps=10), 3, neural_probes=2)
+    assert mask.tolist() == [[True, True, True], [True, False, True]]
+    values = np.stack([EXACT + 0.1, np.where(mask[1][None, :, None, None], EXACT + 0.2, np.nan)])
+    success = np.isfinite(values[..., 0])
+    results = {"values": values, "success": success, "seconds": np.ones(success.shape)}
+    rows = benchmark.table_rows(names, [None, 0.9], mask, EXACT, results, results, LOG2N, H_Y)
+    assert [r["probes"] for r in rows] == [3, 2] and [r["estimates"] for r in rows] == [9, 6]
+    assert rows[1]["failures"] == 0 and rows[1]["float_failures"] == 0
+    assert rows[1]["mae_I_XT"] == pytest.approx(0.2) and rows[0]["mae_I_XT"] == pytest.approx(0.1)
+    # I(T;Y) + 0.2 passes H(Y) = 1 where the exact is 0.9 (layer 1, the 2 probed epochs), and
+    # passes InfoNCE's made-up 0.9-bit ceiling there too
+    assert rows[1]["above_H_Y"] == 2 and rows[1]["float_above_H_Y"] == 2 and rows[1]["at_ceiling"] >= 2
+
+
+def test_regime_lines_count_saturated_layers():
+    n_states = np.array([[[64, 10], [64, 12]], [[63, 9], [64, 12]]])  # (S=2, P=2, L=2), n = 64
+    (line,) = report.regime_lines(n_states, 64)
+    assert "layer 1: k = 63..64, saturated 3/4" in line and "layer 2: k = 9..12, saturated 0/4" in line

@@ -3,7 +3,7 @@
     qnet run [--preset NAME | --config FILE.json] [settings...] [--out DIR]
     qnet run --resume DIR [--epochs N]
     qnet plot DIR [--seeds] [--format png|pdf|svg] [--animate] [--frames N]   (qnet/cli/plot.py)
-    qnet estimators [RUN_DIR] ...
+    qnet estimators [RUN_DIR] [--estimators NAME,...] [--list] ...   (qnet/cli/estimators.py)
     qnet presets [NAME]
     qnet sweep SPEC.toml --out DIR [--engine local|ray] / qnet compare RUN_OR_SWEEP... / qnet reproduce lorenzen2022
 
@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from qnet.cli import commands, plot
+from qnet.cli import commands, estimators, plot
 from qnet.cli import sweep as sweep_commands
 from qnet.cli.options import add_run_options, preset_names
 
@@ -57,17 +57,7 @@ def build_parser():
 
     plot.register(sub)
 
-    bench = sub.add_parser("estimators", help="benchmark MI estimators against the exact values", formatter_class=fmt)
-    bench.add_argument("run_dir", nargs="?", help="a run folder whose config is benchmarked")
-    bench.add_argument("--preset", choices=preset_names(), help="configuration benchmarked (default: quick)")
-    bench.add_argument("--config", metavar="FILE", help="configuration benchmarked, from a JSON file")
-    bench.add_argument("--out", help="output folder (default: the run folder, else runs/estimators-TIMESTAMP)")
-    bench.add_argument("--probes", type=int, default=8, help="number of probed epochs (log-spaced)")
-    bench.add_argument("--bench-seeds", type=int, default=2, help="seeds benchmarked")
-    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
-    _add_cache_options(bench)
-    add_run_options(bench)
-    bench.set_defaults(func=commands.estimators)
+    estimators.register(sub, _add_cache_options)
 
     presets = sub.add_parser("presets", help="list the presets with every setting", formatter_class=fmt)
     presets.add_argument("name", nargs="?", metavar="NAME", default=argparse.SUPPRESS,

@@ -82,23 +82,6 @@ def run(args):
     return 0
 
 
-def estimators(args):
-    from qnet.estimators import benchmark
-
-    if args.probes < 1 or args.bench_seeds < 1:
-        raise ValueError(f"--probes and --bench-seeds must be >= 1, got {args.probes} and {args.bench_seeds}")
-    if args.run_dir:
-        config = experiment.ExperimentConfig.from_json(read_manifest(args.run_dir, verify=False)["config"])
-    else:
-        config = config_from_args(args)
-    out = Path(args.out) if args.out else Path(args.run_dir) if args.run_dir else new_run_folder("estimators")
-    benchmark.run_benchmark(config, out, probes=args.probes, seeds=args.bench_seeds, progress=not args.no_progress)
-    print((out / "estimators.md").read_text())
-    written = ("estimators.csv", "estimators.md", "estimators.npz", "estimators_plane.png")
-    print("written: " + ", ".join(str(out / name) for name in written))
-    return 0
-
-
 _NONE_MEANS = {"bits": "float", "weight_bits": "float", "programs": "one per core", "input_size": "from the data"}
 
 

@@ -2,14 +2,21 @@
 
 For one experiment config, train the quantized network and, at a few probed
 epochs, compute the exact (I(X;T), I(T;Y)) of every layer and seed from the codes
-and every estimator's value from the dequantized activations (where the truth is
-known); then train the same architecture without quantization (the setting of the
-original studies) and apply the estimators there too. Every estimate is an
-:class:`~qnet.estimators.records.Estimate` record: a failure is recorded (and counted
-per estimator in the tables), not a crash of the sweep, and never averaged away.
-Scores (:mod:`qnet.estimators.scoring`) per estimator: errors against exact over the
-successful estimates, a penalised MAE that charges each failure, false/missed
+(with the number of distinct codes, the regime: I(X;T) saturates at log2 n when every
+input has a code of its own) and every estimator's value from the dequantized
+activations (where the truth is known); then train the same architecture without
+quantization (the setting of the original studies) and apply the estimators there too.
+The neural estimators (about a minute per estimate on 2 cores at n = 4096) run only at
+``neural_probes`` of the probed epochs (3 by default; the tables say at how many).
+Every estimate is an :class:`~qnet.estimators.records.Estimate` record: a failure is
+recorded (and counted per estimator in the tables), not a crash of the sweep, and never
+averaged away. Scores (:mod:`qnet.estimators.scoring`) per estimator: errors against exact
+over the successful estimates, a penalised MAE that charges each failure, false/missed
 compression, DPI violations and values outside the information bounds.
+
+Given ``reference`` (the exact plane a run recorded at the probed epochs), the re-created
+network's exact values must equal it: a mismatch is a RunError at the first probed epoch
+that differs (the benchmark would not be of that run).
 """
 
 import math
@@ -20,12 +27,42 @@ from tqdm.auto import tqdm
 
 from qnet import experiment, information, io
 from qnet.estimators import records, registry, report, scoring
+from qnet.experiment.store import RunError
+
+NEURAL_PROBES = 3  # probed epochs of the neural estimators by default (about a minute per estimate)
+REFERENCE_TOL = 1e-9  # bits the re-created exact values may differ from a run's records by
 
 
 def probe_epochs(epochs, count):
     """``count`` roughly log-spaced epochs in 1..epochs, always including the last."""
     grid = np.unique(np.round(np.geomspace(1, epochs, count)).astype(np.int64))
     return grid if grid[-1] == epochs else np.append(grid, epochs)
+
+
+def spread(n_probes, count):
+    """Indices of ``count`` of ``n_probes`` probed epochs spread over them, first and last
+    included (all of them if count is None or >= n_probes): an int64 array."""
+    if count is None or count >= n_probes:
+        return np.arange(n_probes)
+    if count < 1:
+        raise ValueError(f"neural_probes must be >= 1, got {count}")
+    return np.unique(np.round(np.linspace(0, n_probes - 1, count)).astype(np.int64))
+
+
+def is_neural(estimator):
+    """Whether an estimator trains a critic (MINE, NWJ, InfoNCE): the expensive family."""
+    return any(type(estimator) is type(n) for n in registry.neural_estimators(steps=1))
+
+
+def probed_mask(estimators, n_probes, neural_probes=NEURAL_PROBES):
+    """(E, P) bool: which probed epochs each estimator runs at (the neural ones at
+    :func:`spread` of them, the others at all)."""
+    rows = spread(n_probes, neural_probes)
+    mask = np.ones((len(estimators), n_probes), bool)
+    for e, est in enumerate(estimators):
+        if is_neural(est):
+            mask[e] = np.isin(np.arange(n_probes), rows)
+    return mask
 
 
 def _estimate(estimators, acts, labels, inputs):
@@ -41,9 +78,20 @@ def _empty_results(n_estimators, seeds, n_probes, n_layers):
             "seconds": np.zeros(shape), "reasons": np.full(shape, "", dtype=object)}
 
 
-def _trajectories(config, probes, estimators, with_exact, progress, label):
-    """Train ``config`` and estimate at the ``probes`` epochs. Returns ``(exact, results,
-    log2n, h_y)``: exact (S, P, L, 2) bits (NaN unless with_exact); results a dict of
+def _check_reference(plane, reference, epoch):
+    """RunError unless the re-created exact plane (S, L, 2) equals the recorded one."""
+    diff = np.abs(plane - reference)
+    if not np.all(diff <= REFERENCE_TOL):
+        seed, layer, q = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(diff), diff, np.inf))), diff.shape)
+        raise RunError(f"the re-created network differs from the run's records at epoch {epoch}: "
+                       f"{('I_XT', 'I_TY')[q]} of seed index {seed}, layer {layer + 1} is {plane[seed, layer, q]:.9f} "
+                       f"bits, recorded {reference[seed, layer, q]:.9f}; not benchmarking a different network")
+
+
+def _trajectories(config, probes, estimators, probed, with_exact, progress, label, reference=None):
+    """Train ``config`` and estimate at the ``probes`` epochs (estimator e only where
+    ``probed[e]``). Returns ``(exact, n_states, results, log2n, h_y)``: exact (S, P, L, 2) bits
+    and n_states (S, P, L) distinct codes (NaN / 0 unless with_exact); results a dict of
     ``values`` (E, S, P, L, 2), ``success``, ``seconds``, ``reasons`` (E, S, P, L)."""
     setup = experiment.setup(config)
     trainer, labels = setup.trainer, setup.eval_labels
@@ -52,19 +100,26 @@ def _trajectories(config, probes, estimators, with_exact, progress, label):
     n_l = len(trainer.activations(state))
     seeds = config.training.seeds
     exact = np.full((seeds, len(probes), n_l, 2), np.nan)
+    n_states = np.zeros((seeds, len(probes), n_l), np.int64)
     results = _empty_results(len(estimators), seeds, len(probes), n_l)
     encoded = information.encode_labels(labels)
     row = {int(e): i for i, e in enumerate(probes)}
     for epoch in tqdm(range(1, int(probes[-1]) + 1), desc=label, unit="epoch", disable=not progress):
         state, _, codes = trainer.step(state, epoch, prefit=epoch <= config.training.prefit_epochs)
         if epoch in row:
+            p = row[epoch]
             if with_exact:
-                exact[:, row[epoch]] = information.information_batch(codes, encoded, layer_widths=trainer.layer_widths,
-                                                                     chain=True)
-            for key, value in _estimate(estimators, trainer.activations(state), labels, inputs).items():
-                results[key][:, :, row[epoch]] = value
+                exact[:, p], n_states[:, p] = information.information_batch(
+                    codes, encoded, layer_widths=trainer.layer_widths, chain=True, return_counts=True)
+                if reference is not None:
+                    _check_reference(exact[:, p], reference[:, p], epoch)
+            chosen = [e for e in range(len(estimators)) if probed[e, p]]
+            if chosen:
+                found = _estimate([estimators[e] for e in chosen], trainer.activations(state), labels, inputs)
+                for key, value in found.items():
+                    results[key][chosen, :, p] = value
     results["reasons"] = results["reasons"].astype(str)
-    return exact, results, math.log2(len(labels)), information.entropy(labels)
+    return exact, n_states, results, math.log2(len(labels)), information.entropy(labels)
 
 
 def _ceiling(estimator, n):
@@ -72,51 +127,93 @@ def _ceiling(estimator, n):
     return ceiling(n) if ceiling is not None else None
 
 
-def table_rows(estimators, exact, quantized, float_net, log2n, h_y):
-    """One dict of scores per estimator (see :func:`qnet.estimators.scoring.score`), plus its
-    float-net scores and mean seconds per estimate. quantized, float_net: results dicts as
-    :func:`_trajectories` returns (float_net may be None)."""
-    n = int(round(2 ** log2n))
+def table_rows(names, ceilings, probed, exact, quantized, float_net, log2n, h_y):
+    """One dict of scores per estimator (see :func:`qnet.estimators.scoring.score`) over the
+    epochs it was probed at, plus its float-net scores, mean seconds per estimate and the
+    number of probed epochs. names (E,); ceilings: (E,) bits or None; probed: (E, P) bool;
+    quantized, float_net: results dicts as :func:`_trajectories` returns (float_net may be None)."""
     rows = []
-    for e, est in enumerate(estimators):
-        row = {"estimator": est.name,
-               **scoring.score(exact, quantized["values"][e], quantized["success"][e], log2n, h_y, _ceiling(est, n))}
-        row["seconds_mean"] = float(np.mean(quantized["seconds"][e]))
+    for e, name in enumerate(names):
+        at = np.flatnonzero(probed[e])
+        pick = lambda a: a[e][:, at]  # noqa: E731  (S, P_e, L...)
+        row = {"estimator": name, "probes": int(at.size),
+               **scoring.score(exact[:, at], pick(quantized["values"]), pick(quantized["success"]), log2n, h_y,
+                               ceilings[e])}
+        row["seconds_mean"] = float(np.mean(pick(quantized["seconds"])))
         if float_net is not None:
-            row.update(scoring.float_net_score(float_net["values"][e], float_net["success"][e]))
+            row.update(scoring.float_net_score(pick(float_net["values"]), pick(float_net["success"]), log2n, h_y))
         rows.append(row)
     return rows
 
 
-def run_benchmark(config, out_dir, estimators=None, probes=8, seeds=2, progress=True):
-    """Benchmark ``estimators`` on ``config`` (its first ``seeds`` seeds, ``probes`` probed epochs).
+def write_reports(out_dir, saved, title=""):
+    """Tables (estimators.csv, .md) and figure (estimators_plane.png) from the arrays of an
+    estimators.npz (as :func:`run_benchmark` saves them); returns the paths written."""
+    out_dir = Path(out_dir)
+    names = [str(n) for n in saved["names"]]
+    ceilings = [None if math.isnan(c) else float(c) for c in saved["ceilings"]]
+    log2n, h_y = float(saved["log2n"]), float(saved["H_Y"])
+    nets = {net: {key: saved[net + ("" if key == "values" else "_" + key)]
+                  for key in ("values", "success", "seconds", "reasons")}
+            for net in ("quantized", "float") if net in saved}
+    rows = table_rows(names, ceilings, saved["probed"], saved["exact"], nets["quantized"], nets.get("float"),
+                      log2n, h_y)
+    failures = records.failure_reasons(names, nets["quantized"]["success"], nets["quantized"]["reasons"])
+    paths = [out_dir / "estimators.csv", out_dir / "estimators.md", out_dir / "estimators_plane.png"]
+    io.save_text(paths[0], report.csv_table(rows))
+    io.save_text(paths[1], report.markdown_table(rows, saved["exact"], failures, n_states=saved["n_states"],
+                                                 probes=saved["probes"], log2n=log2n, h_y=h_y, title=title))
+    report.plot_planes(paths[2], saved["probes"], saved["exact"], nets, names, saved["probed"], log2n, h_y, title,
+                       saved["n_states"])
+    return paths
+
+
+def run_benchmark(config, out_dir, estimators=None, probes=8, seeds=2, progress=True,
+                  neural_probes=NEURAL_PROBES, reference=None, title="", float_net=True):
+    """Benchmark ``estimators`` on ``config`` (its first ``seeds`` seeds) at ``probes`` epochs.
 
     estimators: estimator objects, or names as ``qnet.estimators.parse`` reads them
     ("mixed-ksg,binning-layer-mm"); default :func:`qnet.estimators.default_estimators`.
-    Writes estimators.csv, estimators.md, estimators.npz (values, success, seconds and
-    failure reasons of every estimate) and estimators_plane.png into ``out_dir``; returns
-    the table rows (dicts of scores, see :func:`table_rows`).
+    probes: a count of log-spaced epochs (:func:`probe_epochs`) or the epochs themselves
+    (increasing, in 1..total epochs); neural_probes: how many of them the neural estimators
+    run at (None: all). reference: None or the exact plane (S, P, L, 2) a run recorded at
+    those epochs, which the re-created network must reproduce (else RunError). float_net:
+    also train and estimate the float version of the net (False: the quantized net only).
+    Writes estimators.npz (values, success, seconds and failure reasons of every estimate,
+    exact values and distinct-code counts, probed epochs per estimator) and the reports of
+    :func:`write_reports` into ``out_dir``; returns the paths written.
     """
     if estimators is None:
         estimators = registry.default_estimators()
     elif isinstance(estimators, str):
         estimators = registry.parse(estimators)
     estimators = list(estimators)
+    if not estimators:
+        raise ValueError("estimators is empty")
     config = config.replace(seeds=min(seeds, config.training.seeds))
-    probes = probe_epochs(config.training.total_epochs, probes)
-    exact, quantized, log2n, h_y = _trajectories(config, probes, estimators, True, progress, "quantized")
-    float_config = config.replace(bits=None, weight_bits=None)
-    _, float_net, _, _ = _trajectories(float_config, probes, estimators, False, progress, "float")
-    rows = table_rows(estimators, exact, quantized, float_net, log2n, h_y)
-    names = [e.name for e in estimators]
+    total = config.training.total_epochs
+    if np.ndim(probes) == 0:
+        probes = probe_epochs(total, int(probes))
+    else:
+        probes = np.asarray(probes, np.int64)
+        if probes.size == 0 or np.any(np.diff(probes) <= 0) or probes[0] < 1 or probes[-1] > total:
+            raise ValueError(f"probes must be increasing epochs in 1..{total}, got {probes.tolist()}")
+    probed = probed_mask(estimators, len(probes), neural_probes)
+    if reference is not None:
+        reference = np.asarray(reference, float)[:config.training.seeds]
+    exact, n_states, quantized, log2n, h_y = _trajectories(config, probes, estimators, probed, True, progress,
+                                                           "quantized", reference)
+    nets = [("quantized", quantized)]
+    if float_net:
+        float_config = config.replace(bits=None, weight_bits=None)
+        nets.append(("float", _trajectories(float_config, probes, estimators, probed, False, progress, "float")[2]))
+    n = int(round(2 ** log2n))
+    saved = {"probes": probes, "exact": exact, "n_states": n_states, "names": np.array([e.name for e in estimators]),
+             "ceilings": np.array([np.nan if (c := _ceiling(e, n)) is None else c for e in estimators], float),
+             "probed": probed, "log2n": np.float64(log2n), "H_Y": np.float64(h_y),
+             **{f"{net}{'' if key == 'values' else '_' + key}": value
+                for net, results in nets
+                for key, value in results.items()}}
     out_dir = Path(out_dir)
-    io.save_npz(out_dir / "estimators.npz", probes=probes, exact=exact, names=np.array(names),
-                log2n=np.float64(log2n), H_Y=np.float64(h_y),
-                **{f"{net}{'' if key == 'values' else '_' + key}": value
-                   for net, results in (("quantized", quantized), ("float", float_net))
-                   for key, value in results.items()})
-    failures = records.failure_reasons(names, quantized["success"], quantized["reasons"])
-    io.save_text(out_dir / "estimators.csv", report.csv_table(rows))
-    io.save_text(out_dir / "estimators.md", report.markdown_table(rows, exact, failures))
-    report.plot_planes(out_dir / "estimators_plane.png", probes, exact, quantized, names, log2n, h_y)
-    return rows
+    io.save_npz(out_dir / "estimators.npz", **saved)
+    return [out_dir / "estimators.npz"] + write_reports(out_dir, saved, title)

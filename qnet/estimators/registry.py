@@ -2,7 +2,7 @@
 
 Names are families (``binning-layer``, ``mixed-ksg``, ``infonce``...); the settings a
 command line passes are ``bins`` (binning), ``sigma2`` (KDE noise variance), ``k`` (kNN
-neighbours) and ``steps`` (neural training steps). An estimator object's own ``name`` adds
+neighbours), ``steps`` and ``batch`` (neural training steps and batch size). An estimator object's own ``name`` adds
 its parameters (``binning-30-layer-mm``, ``mixed-ksg-3``).
 """
 
@@ -20,6 +20,7 @@ SETTINGS = {
     "sigma2": ("variance of the Gaussian noise (KDE)", "variance"),
     "k": ("number of nearest neighbours (KSG, mixed KSG)", "k"),
     "steps": ("maximum number of training steps (neural)", "steps"),
+    "batch": ("batch size of the critic's training and held-out batches (neural)", "batch_size"),
 }
 
 
@@ -68,10 +69,10 @@ def _entries():
         EstimatorInfo("mixed-ksg", "Gao et al. 2017 kNN estimator for discrete-continuous mixtures (ties)",
                       {"k": 3}, MixedKSG),
         EstimatorInfo("mine", "MINE (Donsker-Varadhan bound, moving-average gradient), bmi defaults",
-                      {"steps": 10_000}, MINE),
-        EstimatorInfo("nwj", "NWJ bound (Nguyen, Wainwright & Jordan 2010), bmi defaults", {"steps": 10_000}, NWJ),
+                      {"steps": 10_000, "batch": 256}, MINE),
+        EstimatorInfo("nwj", "NWJ bound (Nguyen, Wainwright & Jordan 2010), bmi defaults", {"steps": 10_000, "batch": 256}, NWJ),
         EstimatorInfo("infonce", "InfoNCE bound (van den Oord et al. 2018); at most log2(batch) bits",
-                      {"steps": 10_000}, InfoNCE),
+                      {"steps": 10_000, "batch": 256}, InfoNCE),
     ]
     return {e.name: e for e in out}
 
@@ -84,13 +85,56 @@ def available():
     return list(_REGISTRY.values())
 
 
-def describe():
-    """Text listing every name, its settings with defaults, and its description (one line each)."""
+#: family -> what one estimate costs: mean seconds per estimate in benchmarks/estimators_results.md
+#: (syn-tanh-8, n = 4096 inputs, on 2 cores shared with other jobs)
+COSTS = {
+    "binning": "~1-10 ms (the first Miller-Madow call also compiles, ~1 min)",
+    "kde": "~0.9 s (n x n distances)",
+    "knn": "~0.7-0.9 s (k-d trees)",
+    "neural": "~10-60 s (trains a critic twice); run at 3 probed epochs by default",
+}
+
+
+def family(name):
+    """The family of a registered name: binning, kde, knn or neural."""
+    if name.startswith(("binning", "adaptive")):
+        return "binning"
+    if name.startswith("kde"):
+        return "kde"
+    if name in ("ksg", "mixed-ksg"):
+        return "knn"
+    return "neural"
+
+
+def _default_names(entry):
+    """Names of the default estimators (:func:`default_estimators`) that ``entry`` builds."""
+    out = []
+    for est in default_estimators():
+        try:
+            built = entry.build(**{k: getattr(est, SETTINGS[k][1]) for k in entry.settings if hasattr(est, SETTINGS[k][1])})
+        except (TypeError, ValueError):
+            continue
+        if built == est:
+            out.append(est.name)
+    return out
+
+
+def describe(columns=False):
+    """Text listing every name, its settings with defaults, and its description (one line each).
+
+    columns: also the family, that every value is an estimate (none is exact), whether the
+    benchmark runs it by default (and as which names) and what one estimate costs."""
     width = max(len(e.name) for e in available())
     lines = []
     for e in available():
         settings = ", ".join(f"{k}={v:g}" for k, v in e.settings.items())
-        lines.append(f"{e.name:<{width}}  [{settings}]  {e.description}")
+        if columns:
+            defaults = _default_names(e)
+            used = f"default: {', '.join(defaults)}" if defaults else "opt-in"
+            lines.append(f"{e.name:<{width}}  family={family(e.name)}  estimate  [{settings}]  {used}  "
+                         f"cost: {COSTS[family(e.name)]}  -- {e.description}")
+        else:
+            lines.append(f"{e.name:<{width}}  [{settings}]  {e.description}")
     return "\n".join(lines)
 
 

@@ -140,10 +140,14 @@ def score(exact, est, success, log2n, h_y, ceiling=None):
     }
 
 
-def float_net_score(est, success):
+def float_net_score(est, success, log2n=None, h_y=None):
     """Scores of a plane without exact values (the float network): failures, DPI violations,
-    compressing trajectories (of the decided ones). est: (S, P, L, 2); success: (S, P, L)."""
+    compressing trajectories (of the decided ones) and, given log2n and h_y, the bound flags of
+    :func:`bound_flags` (prefixed ``float_``). est: (S, P, L, 2); success: (S, P, L)."""
     success = np.asarray(success, bool) & _valid(est)
     ixt = np.where(success, est[..., 0], np.nan)
-    return {"float_failures": int(np.sum(~success)), "float_dpi_violations": dpi_violations(est, success),
-            "float_compression": int(np.sum(compresses(ixt)))}
+    out = {"float_failures": int(np.sum(~success)), "float_dpi_violations": dpi_violations(est, success),
+           "float_compression": int(np.sum(compresses(ixt)))}
+    if log2n is not None and h_y is not None:
+        out.update({f"float_{k}": v for k, v in bound_flags(est, success, log2n, h_y).items()})
+    return out

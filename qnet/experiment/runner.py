@@ -390,8 +390,12 @@ def summary(records):
     for seed, epoch in zip(records["seeds"], records["diverged_epoch"]):
         if epoch:
             lines.append(f"  seed {int(seed)} diverged at epoch {int(epoch)} (non-finite loss): NaN from there")
+    n = int(records["n_eval"])
     for layer, name in enumerate(records["layer_names"]):
+        states = records["n_states"][:, r, layer] if "n_states" in records else np.zeros(0)
+        regime = (f"; {int(states.max())} of {n} codes distinct, saturated (k = n, I(X;T) = log2 n) in "
+                  f"{int(np.sum(states == n))} of {states.size} seeds") if states.size and states.max() > 0 else ""
         lines.append(f"  {name} ({int(records['layer_widths'][layer])} values): "
                      f"I(X;T) = {np.nanmean(records['I_XT'][:, r, layer]):.4f}, "
-                     f"I(T;Y) = {np.nanmean(records['I_TY'][:, r, layer]):.4f} bits")
+                     f"I(T;Y) = {np.nanmean(records['I_TY'][:, r, layer]):.4f} bits{regime}")
     return "\n".join(lines)

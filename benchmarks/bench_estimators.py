@@ -1,0 +1,89 @@
+"""The estimator benchmark of the README: exact vs every estimator family on syn-tanh-8 and syn-relu-8.
+
+    python benchmarks/bench_estimators.py run --preset syn-tanh-8 --families classic
+    python benchmarks/bench_estimators.py run --preset syn-tanh-8 --families neural --steps 1000 --seeds 1
+    python benchmarks/bench_estimators.py report
+
+``run`` benchmarks one preset (its first ``--seeds`` seeds, ``--probes`` log-spaced epochs; the
+neural estimators at 3 of them) into benchmarks/results/PRESET-FAMILIES/ (estimators.npz, the
+tables and the figure; wall time in seconds.txt). ``report`` redraws every result folder from
+its npz with the current code and writes benchmarks/estimators_results.md and the figures
+docs/PRESET-estimators.png (of the classic families).
+"""
+
+import argparse
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from qnet import experiment, io
+from qnet.estimators import benchmark, registry
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results"
+DOCS = ROOT.parent / "docs"
+
+
+def _estimators(families, steps, batch):
+    if families == "classic":
+        return registry.default_estimators()
+    if families == "neural":
+        return registry.parse("mine,nwj,infonce", steps=steps, batch=batch)
+    raise ValueError(f"--families must be classic or neural, got {families!r}")
+
+
+def run(args):
+    config = experiment.preset(args.preset)
+    out = RESULTS / f"{args.preset}-{args.families}"
+    start = time.perf_counter()
+    benchmark.run_benchmark(config, out, _estimators(args.families, args.steps, args.batch), probes=args.probes,
+                            seeds=args.seeds, progress=not args.no_progress, title=f"{args.preset}, {args.families}",
+                            float_net=not args.no_float)
+    wall = time.perf_counter() - start
+    io.save_text(out / "seconds.txt", f"{wall:.0f}\n")
+    print(f"{out}: {wall:.0f} s wall")
+
+
+def report(args):
+    parts = ["# Estimator benchmark results", "",
+             "Made by `python benchmarks/bench_estimators.py` (see its docstring) on a 2-core machine shared "
+             "with other jobs: seconds are wall-clock under load. Every value but the exact one is an estimate.", ""]
+    for folder in sorted(p for p in RESULTS.iterdir() if (p / "estimators.npz").exists()):
+        saved = io.load_npz(folder / "estimators.npz")
+        benchmark.write_reports(folder, saved, title=folder.name)
+        wall = (folder / "seconds.txt").read_text().strip() if (folder / "seconds.txt").exists() else "?"
+        per = {str(n): float(np.mean(saved["quantized_seconds"][e][:, saved["probed"][e]]))
+               for e, n in enumerate(saved["names"])}
+        parts += [(folder / "estimators.md").read_text(), "",
+                  f"Wall time of this benchmark (training both nets, every estimate): {wall} s; "
+                  "mean seconds per estimate: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()) + ".", ""]
+        if folder.name.endswith("-classic"):
+            shutil.copyfile(folder / "estimators_plane.png", DOCS / f"{folder.name[:-len('-classic')]}-estimators.png")
+        elif folder.name.endswith("-neural"):
+            shutil.copyfile(folder / "estimators_plane.png", DOCS / f"{folder.name}-estimators.png")
+    io.save_text(ROOT / "estimators_results.md", "\n".join(parts))
+    print(ROOT / "estimators_results.md")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--preset", required=True)
+    r.add_argument("--families", default="classic", help="classic (binning, KDE, KSG family) or neural")
+    r.add_argument("--probes", type=int, default=8)
+    r.add_argument("--seeds", type=int, default=2)
+    r.add_argument("--steps", type=int, default=None, help="neural: training steps (default: the estimator's)")
+    r.add_argument("--batch", type=int, default=None, help="neural: batch size (default: the estimator's)")
+    r.add_argument("--no-float", action="store_true", help="the quantized net only (no float net)")
+    r.add_argument("--no-progress", action="store_true")
+    r.set_defaults(func=run)
+    sub.add_parser("report").set_defaults(func=report)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
