@@ -124,3 +124,14 @@ def test_plot_and_animate_a_short_run_from_the_command_line(tmp_path, capsys):
     with Image.open(out / "information_plane.gif") as gif:
         assert gif.n_frames == 10
     assert not list(out.glob(".*partial*"))
+
+
+def test_a_run_whose_every_seed_diverged_is_one_line_not_a_crash(tmp_path):
+    """Every seed diverged: nothing to draw, said in one line (a ValueError), no numpy reduction error."""
+    from qnet import plots
+
+    records = {"epoch": np.array([1, 2]), "seeds": np.array([0, 1]), "diverged_epoch": np.array([2, 1]),
+               "I_XT": np.full((2, 2, 1), np.nan), "I_TY": np.full((2, 2, 1), np.nan)}
+    with pytest.raises(ValueError, match="every seed diverged"):
+        plots.plot_run(tmp_path, records)
+    assert list(tmp_path.iterdir()) == []

@@ -283,7 +283,7 @@ def run(config, run_dir, resume=False, progress=True, on_epoch=None, plot=True, 
         if store is not None:
             store.close()
     records = load_records(run_dir)
-    if plot and len(records["epoch"]):
+    if plot and len(records["epoch"]) and not np.all(records["diverged_epoch"]):  # nothing to draw if every seed diverged
         from qnet import plots
 
         plots.plot_run(run_dir, records)

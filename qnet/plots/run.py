@@ -8,6 +8,7 @@ from qnet import io
 from qnet.plots.animation import FRAMES, animate_plane, mp4_available
 from qnet.plots.curves import accuracy, information_vs_epoch
 from qnet.plots.plane import information_plane
+from qnet.plots.style import alive
 
 FORMATS = ("png", "pdf", "svg")
 FIGURES = ("information_plane", "mi_epochs", "accuracy")
@@ -44,6 +45,8 @@ def plot_run(run_dir, records=None, show_seeds=False, formats=("png",), animate=
         records = load_records(run_dir)
     if len(records["epoch"]) == 0:
         raise ValueError(f"{run_dir} has no finished recorded epoch yet: nothing to plot")
+    if not alive(records).any():
+        raise ValueError(f"{run_dir}: every seed diverged (see the records' diverged_epoch): nothing to plot")
     if animate and len(records["epoch"]) < 2:
         raise ValueError(f"{run_dir}: an animation needs 2 or more recorded epochs, the run has {len(records['epoch'])}")
     drawers = {"information_plane": lambda: information_plane(records, show_seeds=show_seeds),
