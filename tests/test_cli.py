@@ -147,3 +147,11 @@ def test_import_from_the_repository_root_and_the_backend_is_left_alone(tmp_path)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env)
     assert proc.returncode == 0, proc.stderr
     assert Path(proc.stdout.strip()).resolve() == (REPO / "kernels" / "__init__.py").resolve()
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "inf", "soon"])
+def test_checkpoint_interval_must_be_finite_seconds(capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["run", "--checkpoint-every", value])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exit_.value.code == 2 and len(err) == 1 and "--checkpoint-every" in err[0] and value in err[0]

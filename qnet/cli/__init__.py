@@ -34,6 +34,17 @@ def _add_cache_options(parser):
     parser.add_argument("--no-compilation-cache", action="store_true", help="compile afresh and store nothing")
 
 
+def _seconds(text):
+    """A finite, non-negative number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (0.0 <= value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {text!r}")
+    return value
+
+
 def build_parser():
     from qnet import __version__
 
@@ -48,7 +59,7 @@ def build_parser():
                                                       "or only the fields that differ from the defaults)")
     run.add_argument("--out", help="run folder (default: runs/PRESET-TIMESTAMP, made unique)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue a run (add --epochs N to extend a finished one)")
-    run.add_argument("--checkpoint-every", type=float, default=30.0, metavar="SECONDS",
+    run.add_argument("--checkpoint-every", type=_seconds, default=30.0, metavar="SECONDS",
                      help="commit finished epochs at least this often (and after the first)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_cache_options(run)
