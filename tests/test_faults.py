@@ -90,7 +90,7 @@ def test_ctrl_c_twice_saves_then_resume_equals_the_uninterrupted_run(tmp_path, c
     """SIGINT, then a second SIGINT a few milliseconds later, while the first one's commit runs."""
     out = tmp_path / "run"
     env = dict(os.environ, QNET_COMPILATION_CACHE=str(cache))
-    proc = subprocess.Popen([sys.executable, "-m", "qnet", "run", *ARGS, "--epochs", "400", "--out", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "qnet", "run", *ARGS, "--epochs", "4000", "--out", str(out)],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not (out / "state").is_dir() or not list((out / "state").iterdir()):
