@@ -86,8 +86,10 @@ def test_sigkill_at_random_moments_then_resume(tmp_path, cache, reference):
     assert_same_records(qnet.load_records(out), reference)
 
 
-def test_ctrl_c_twice_saves_then_resume_equals_the_uninterrupted_run(tmp_path, cache, reference):
-    """SIGINT, then a second SIGINT a few milliseconds later, while the first one's commit runs."""
+@pytest.mark.parametrize("gap", [0.005, 0.1])
+def test_ctrl_c_twice_saves_then_resume_equals_the_uninterrupted_run(tmp_path, cache, reference, gap):
+    """SIGINT, then a second one ``gap`` seconds later: while the first one's commit runs, while
+    the message is printed, or while Python shuts down; none of them cuts the stop short."""
     out = tmp_path / "run"
     env = dict(os.environ, QNET_COMPILATION_CACHE=str(cache))
     proc = subprocess.Popen([sys.executable, "-m", "qnet", "run", *ARGS, "--epochs", "4000", "--out", str(out)],
@@ -98,10 +100,10 @@ def test_ctrl_c_twice_saves_then_resume_equals_the_uninterrupted_run(tmp_path, c
         time.sleep(0.05)
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.005)
+    time.sleep(gap)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    assert proc.returncode == 130 and "Traceback" not in err, err
     saved = qnet.load_records(out)
     n = int(saved["completed"])
     assert f"epochs 1..{n} are saved" in err and n >= 1 and np.isfinite(saved["I_XT"]).all()

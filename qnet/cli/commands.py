@@ -19,13 +19,34 @@ def one_line(err):
     return " ".join(text.split()) or type(err).__name__
 
 
-def sigterm_as_keyboard_interrupt():
-    """Make SIGTERM behave like Ctrl-C (for the command line), so a killed run commits first."""
+class Interrupt:
+    """For the command line: the first SIGINT or SIGTERM stops the run as Ctrl-C does (the
+    finished epochs are committed, then the message is printed); later ones, while it stops, are
+    ignored, so a second Ctrl-C cannot cut the commit or the message short. Python drops a
+    KeyboardInterrupt raised while a garbage-collector callback runs (JAX installs one), so the
+    runner also asks :meth:`check` after every epoch."""
 
-    def handler(signum, frame):
-        raise KeyboardInterrupt
+    def __init__(self):
+        self.requested = False
+        signal.signal(signal.SIGINT, self._handler)
+        signal.signal(signal.SIGTERM, self._handler)
 
-    signal.signal(signal.SIGTERM, handler)
+    def _handler(self, signum, frame):
+        if not self.requested:
+            self.requested = True
+            raise KeyboardInterrupt
+
+    def check(self, *args):
+        """An ``on_epoch`` callback: stop if a signal came and its KeyboardInterrupt was lost."""
+        if self.requested:
+            raise KeyboardInterrupt
+
+    @staticmethod
+    def ignore_from_now():
+        """Stopping is done: ignore both signals to the end of the process (also while Python
+        shuts down, when its own handlers are gone)."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def new_run_folder(prefix, root="runs"):
@@ -43,15 +64,18 @@ def new_run_folder(prefix, root="runs"):
     raise RunError(f"cannot find a free run folder name beside {base}")
 
 
-def _saved_epochs(run_dir):
+def interrupted_message(run_dir):
+    """What the command line says when a run was interrupted: what is saved and how to go on."""
     try:
-        return int(read_manifest(run_dir, verify=False)["completed"])
+        saved = int(read_manifest(run_dir, verify=False)["completed"])
     except (RunError, OSError, KeyError, ValueError):
-        return 0
+        return f"interrupted before the run was set up; nothing is saved in {run_dir}"
+    done = f"epochs 1..{saved} are saved" if saved else "no epoch was finished yet"
+    return f"interrupted; {done}. Continue with: qnet run --resume {run_dir}"
 
 
 def run(args):
-    sigterm_as_keyboard_interrupt()
+    interrupt = Interrupt()
     if args.resume:
         if args.preset or args.config or args.out:
             raise ValueError("--resume continues a run with its own settings: --preset, --config and --out do not apply")
@@ -68,10 +92,10 @@ def run(args):
         print(f"run folder: {run_dir}")
     try:
         records = experiment.run(config, run_dir, resume=bool(args.resume), progress=not args.no_progress,
-                                 checkpoint_seconds=args.checkpoint_every)
+                                 checkpoint_seconds=args.checkpoint_every, on_epoch=interrupt.check)
     except KeyboardInterrupt:
-        print(f"\ninterrupted; epochs 1..{_saved_epochs(run_dir)} are saved. Continue with: qnet run --resume {run_dir}",
-              file=sys.stderr)
+        interrupt.ignore_from_now()
+        print("\n" + interrupted_message(run_dir), file=sys.stderr)
         return 130
     print(experiment.summary(records))
     if (records["diverged_epoch"] > 0).all():
