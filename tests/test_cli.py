@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,20 @@ def test_checkpoint_interval_must_be_finite_seconds(capsys, value):
         cli.main(["run", "--checkpoint-every", value])
     err = capsys.readouterr().err.strip().splitlines()
     assert exit_.value.code == 2 and len(err) == 1 and "--checkpoint-every" in err[0] and value in err[0]
+
+
+def test_importing_qnet_imports_neither_pyplot_nor_the_command_line_parsers():
+    """pyplot picks a backend and, under IPython, hooks the display: only what draws imports it."""
+    code = ("import sys, signal; before = signal.getsignal(signal.SIGINT); import qnet; "
+            "assert 'matplotlib.pyplot' not in sys.modules and 'qnet.cli.plot' not in sys.modules; "
+            "assert signal.getsignal(signal.SIGINT) is before")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_an_in_process_run_gives_back_the_signal_handlers(tmp_path):
+    """cli.main in a notebook or a test: Ctrl-C works as before once the run is done."""
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    assert cli.main(["run", "--epochs", "2", "--seeds", "1", "--widths", "12-3-2", "--out", str(tmp_path / "r"),
+                     "--no-progress"]) == 0
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

@@ -6,6 +6,7 @@ import pytest
 
 from qnet import cli, experiment
 from qnet import estimators as E
+from qnet.estimators.benchmark import run_benchmark
 
 # a tiny run: SYN's 820 test inputs through a 12-5-3-2 net, 4 epochs, 2 seeds, all recorded
 RUN = ["--epochs", "4", "--seeds", "3", "--widths", "12-5-3-2", "--eval-set", "test", "--mi-epochs", "1,2,4"]
@@ -99,3 +100,39 @@ def test_run_summary_states_the_regime_of_every_layer(run_dir):
         line = next(line for line in text.splitlines() if line.strip().startswith(str(name)))
         assert f"{states.max()} of {n} codes distinct" in line
         assert f"saturated (k = n, I(X;T) = log2 n) in {int(np.sum(states == n))} of 3 seeds" in line
+
+
+def test_a_diverged_seed_is_left_out_not_refused(run_dir, capsys, monkeypatch, tmp_path):
+    real = experiment.load_records
+
+    def diverged(path, verify=True):
+        records = real(path, verify)
+        for key in ("I_XT", "I_TY"):
+            records[key] = records[key].copy()
+            records[key][1, 1:] = np.nan  # seed index 1 diverged after epoch 1 (NaN in the records from then)
+        return records
+
+    monkeypatch.setattr(experiment, "load_records", diverged)
+    argv = ["estimators", str(run_dir), "--estimators", "binning-layer", "--probe-epochs", "1,4", "--no-progress"]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    exact = np.load(run_dir / "estimators" / "estimators.npz")["exact"]  # (S, P, L, 2)
+    assert np.isfinite(exact[0]).all() and np.isfinite(exact[1, 0]).all() and np.isnan(exact[1, 1]).all()
+
+
+def test_noisy_networks_are_refused_in_one_line(tmp_path):
+    config = experiment.preset("syn-tanh-8-noisy", epochs=2, seeds=1)
+    with pytest.raises(ValueError, match="noise layers"):
+        run_benchmark(config, tmp_path, estimators="binning-layer", probes=[1], float_net=False, progress=False)
+
+
+@pytest.mark.parametrize("seeds, programs, kept, trained, groups", [
+    (5, 2, 2, 3, 1),  # the run's groups hold 3 seeds: its first 2 are trained in a group of 3
+    (5, 2, 4, 5, 2),  # the whole run
+    (6, 3, 3, 4, 2),
+    (4, None, 2, 2, None),  # programs not pinned (not a run's config): just the seeds kept
+])
+def test_benchmarked_seeds_are_trained_in_groups_of_the_runs_size(seeds, programs, kept, trained, groups):
+    from qnet.estimators.benchmark import _same_groups
+
+    config = _same_groups(experiment.preset("quick", seeds=seeds, programs=programs), kept)
+    assert (config.training.seeds, config.training.programs) == (trained, groups)

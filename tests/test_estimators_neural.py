@@ -54,7 +54,7 @@ def test_layer_protocol_with_one_hot_labels():
     inputs = acts + 0.05 * rng.normal(size=(N, 1))
     est = E.MINE(**FAST)
     i_xt, i_ty = est(acts, labels, inputs)
-    assert est.name == "mine-600" and np.isfinite(i_xt)
+    assert est.name == "mine-600-b128" and np.isfinite(i_xt)
     assert i_ty == pytest.approx(1.0, abs=0.25)
     with pytest.raises(ValueError, match="inputs"):
         est(acts, labels)
@@ -73,3 +73,9 @@ def test_bad_settings_and_data():
         E.NWJ().mutual_information(np.zeros((3, 1)), np.zeros((3, 1)))
     with pytest.raises(ValueError, match="NaN"):
         E.NWJ().mutual_information(np.full((8, 1), np.nan), np.zeros((8, 1)))
+
+
+def test_a_batch_other_than_the_default_is_in_the_name():
+    """InfoNCE's ceiling is log2 of its batch: two batches must not share a name in a table."""
+    assert E.InfoNCE().name == "infonce-10000"
+    assert E.InfoNCE(batch_size=64).name == "infonce-10000-b64" and E.MINE(**FAST).name == "mine-600-b128"

@@ -135,3 +135,21 @@ def test_a_run_whose_every_seed_diverged_is_one_line_not_a_crash(tmp_path):
     with pytest.raises(ValueError, match="every seed diverged"):
         plots.plot_run(tmp_path, records)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_noisy_layer_is_not_called_saturated_for_its_support():
+    """Through noise a layer's n_states counts the codes of positive probability, which can pass
+    n; the regime (k = n, I(X;T) = log2 n) is only said of deterministic layers."""
+    from qnet.plots.captions import saturated
+
+    records = _records()  # layers 1 and 2: 4096 distinct codes of 4096 inputs
+    records["H_T_given_X"] = np.zeros_like(records["I_XT"])
+    assert saturated(records)[0] == [0, 1]
+    records["H_T_given_X"][:, :, 1] = 0.5  # layer 2 is measured through noise: its 4096 codes are a support
+    assert saturated(records)[0] == [0]
+    records["n_states"][:, :, 1] = 9000
+    lines = qnet.experiment.summary(records).splitlines()
+    (noisy,) = [line for line in lines if line.startswith("  dense2")]
+    assert "through noise, up to 9000 codes of positive probability" in noisy and "saturated" not in noisy
+    (clean,) = [line for line in lines if line.startswith("  dense1")]
+    assert "4096 of 4096 codes distinct, saturated (k = n, I(X;T) = log2 n) in 3 of 3 seeds" in clean

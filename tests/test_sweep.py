@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from runs import KEYS, assert_same_records, qnet_cli
@@ -63,6 +64,23 @@ def test_spec_values_are_parsed_as_the_command_line_parses_them():
     (_, _, float_net), (_, _, four) = plan
     assert float_net.network.bits is None and four.network.bits == 4
     assert float_net.measure.mi_epochs == "every:2" and float_net.network.input_size == 12
+
+
+def test_a_sweep_folder_refuses_a_plan_with_other_settings(tmp_path):
+    """Re-run into its folder, a sweep may change its runs' epochs (they are resumed or extended),
+    nothing else: another setting would make every resume fail, and the folder's plan wrong."""
+    base = {"epochs": 3, "widths": "12-4-2", "programs": 1}
+    plan = plan_from_tables(base, {"bits": [4, 8]})
+    folder = tmp_path / "s"
+    folder.mkdir()
+    (folder / "sweep.json").write_text(json.dumps({"runs": [{"name": n, "settings": s, "config": c.to_json()}
+                                                            for n, s, c in plan]}))
+    with pytest.raises(ValueError, match=r"run bits-4 has other settings \(seeds\)"):
+        run_sweep(plan_from_tables(dict(base, seeds=2), {"bits": [4, 8]}), folder)
+    assert json.loads((folder / "sweep.json").read_text())["runs"][0]["config"] == plan[0][2].to_json()
+    from qnet.sweep.study import _check_same_plan
+
+    _check_same_plan(folder, plan_from_tables(dict(base, epochs=5), {"bits": [4, 8]}))  # accepted
 
 
 @pytest.mark.parametrize("base, grid, words", [
@@ -190,12 +208,15 @@ def test_records_frame_of_a_float_net_labels_the_binned_estimates(tmp_path):
 
 # -- compare and reproduce ---------------------------------------------------------------------
 def test_compare_draws_a_sweep_labelled_by_its_grid(local_sweep, tmp_path):
-    from qnet.sweep.compare import collect_runs, labels
+    from qnet.sweep.compare import collect_runs, curves_figure, labels
 
     runs = collect_runs([local_sweep])
     names, fields, _ = labels(runs, by="activation")
     assert fields == ["activation", "bits"]
     assert sorted(names) == sorted(f"activation={a}, bits={b}" for b in (4, 8) for a in ("tanh", "relu"))
+    fig = curves_figure(runs, by="activation")  # columns named by the layers, not by their index
+    assert [ax.get_title() for ax in fig.axes[:6]] == [f"dense{i}" for i in range(1, 7)]
+    plt.close(fig)
     assert cli.main(["compare", str(local_sweep), "--by", "activation", "--out", str(tmp_path)]) == 0
     for name in ("compare_plane.png", "compare_mi.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

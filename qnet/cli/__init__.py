@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-from qnet.cli import commands, estimators, plot
+from qnet.cli import commands, estimators
 from qnet.cli import sweep as sweep_commands
 from qnet.cli.options import add_run_options, preset_names
 
@@ -66,6 +66,8 @@ def build_parser():
     add_run_options(run)
     run.set_defaults(func=commands.run)
 
+    from qnet.cli import plot  # imports matplotlib: only when the command line is built
+
     plot.register(sub)
 
     estimators.register(sub, _add_cache_options)
@@ -80,6 +82,7 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    args.console = argv is None  # the process's own command line (it ends when main returns)
     if not getattr(args, "no_compilation_cache", True):  # only commands that train have the option
         from qnet import compilation_cache
 
@@ -96,6 +99,9 @@ def main(argv=None):
     except commands.EXPECTED as err:
         print(f"qnet: error: {commands.one_line(err)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # outside a run's or a sweep's own handling (which say what is saved)
+        print("\nqnet: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -24,12 +24,16 @@ class Interrupt:
     finished epochs are committed, then the message is printed); later ones, while it stops, are
     ignored, so a second Ctrl-C cannot cut the commit or the message short. Python drops a
     KeyboardInterrupt raised while a garbage-collector callback runs (JAX installs one), so the
-    runner also asks :meth:`check` after every epoch."""
+    runner also asks :meth:`check` after every epoch. :meth:`restore` puts back the handlers
+    that were there before."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self):
         self.requested = False
-        signal.signal(signal.SIGINT, self._handler)
-        signal.signal(signal.SIGTERM, self._handler)
+        self.saved = {sig: signal.getsignal(sig) for sig in self.SIGNALS}
+        for sig in self.SIGNALS:
+            signal.signal(sig, self._handler)
 
     def _handler(self, signum, frame):
         if not self.requested:
@@ -41,12 +45,11 @@ class Interrupt:
         if self.requested:
             raise KeyboardInterrupt
 
-    @staticmethod
-    def ignore_from_now():
-        """Stopping is done: ignore both signals to the end of the process (also while Python
-        shuts down, when its own handlers are gone)."""
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    def restore(self, exiting=False):
+        """Put back the handlers found; ``exiting``: ignore both signals instead, to the end of a
+        process that was interrupted and only ends now (also while Python shuts down)."""
+        for sig, old in self.saved.items():
+            signal.signal(sig, signal.SIG_IGN if exiting else (old if old is not None else signal.SIG_DFL))
 
 
 def new_run_folder(prefix, root="runs"):
@@ -75,7 +78,6 @@ def interrupted_message(run_dir):
 
 
 def run(args):
-    interrupt = Interrupt()
     if args.resume:
         if args.preset or args.config or args.out:
             raise ValueError("--resume continues a run with its own settings: --preset, --config and --out do not apply")
@@ -90,13 +92,15 @@ def run(args):
         config = config_from_args(args)
         run_dir = Path(args.out) if args.out else new_run_folder(args.preset or ("config" if args.config else "quick"))
         print(f"run folder: {run_dir}")
+    interrupt = Interrupt()
     try:
         records = experiment.run(config, run_dir, resume=bool(args.resume), progress=not args.no_progress,
                                  checkpoint_seconds=args.checkpoint_every, on_epoch=interrupt.check)
     except KeyboardInterrupt:
-        interrupt.ignore_from_now()
         print("\n" + interrupted_message(run_dir), file=sys.stderr)
         return 130
+    finally:
+        interrupt.restore(exiting=interrupt.requested and getattr(args, "console", False))
     print(experiment.summary(records))
     if (records["diverged_epoch"] > 0).all():
         print(f"every seed diverged; the records keep epochs 1..{int(records['completed'])}", file=sys.stderr)

@@ -32,7 +32,7 @@ def _epochs(text):
 def register(sub, cache_options=None):
     """Add the ``estimators`` subcommand to ``sub`` (argparse subparsers); cache_options(parser)
     adds the compilation-cache flags."""
-    from qnet.estimators.benchmark import NEURAL_PROBES
+    from qnet.estimators.benchmark import NEURAL_PROBES, PROBES, SEEDS
     from qnet.estimators.registry import SETTINGS
 
     fmt = argparse.ArgumentDefaultsHelpFormatter
@@ -46,11 +46,11 @@ def register(sub, cache_options=None):
     p.add_argument("--preset", choices=preset_names())
     p.add_argument("--config", metavar="FILE")
     p.add_argument("--out", help="output folder (default: RUN_DIR/estimators, else runs/estimators-TIMESTAMP)")
-    p.add_argument("--probes", type=int, default=8, help="number of probed epochs (log-spaced; of a run's recorded ones)")
+    p.add_argument("--probes", type=int, default=PROBES, help="number of probed epochs (log-spaced; of a run's recorded ones)")
     p.add_argument("--probe-epochs", type=_epochs, metavar="E1,E2,...", help="the probed epochs themselves")
     p.add_argument("--neural-probes", type=int, default=NEURAL_PROBES,
                    help="how many of the probed epochs the neural estimators run at (about a minute each)")
-    p.add_argument("--bench-seeds", type=int, default=2, help="seeds benchmarked")
+    p.add_argument("--bench-seeds", type=int, default=SEEDS, help="seeds benchmarked")
     p.add_argument("--no-progress", action="store_true")
     if cache_options is not None:
         cache_options(p)

@@ -39,11 +39,30 @@ def _report(result):
     return 1 if result["failed"] else 0
 
 
+def _interruptible(run_sweep, plan, out, console=False, **options):
+    """``run_sweep(plan, out, ...)`` (console: the process ends after it). On Ctrl-C or SIGTERM:
+    one line and ``None``; finished runs are kept, the running ones have committed their
+    finished epochs, and the same command resumes them."""
+    from qnet.cli.commands import Interrupt
+
+    interrupt = Interrupt()
+    try:
+        return run_sweep(plan, out, **options)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; finished runs are kept in {out} and the others resume where they stopped: "
+              "run the same command again", file=sys.stderr)
+        return None
+    finally:
+        interrupt.restore(exiting=interrupt.requested and console)
+
+
 def sweep(args):
     from qnet.sweep import load_spec, run_sweep
 
     plan = load_spec(args.spec)
-    result = run_sweep(plan, args.out, **_engine_options(args))
+    result = _interruptible(run_sweep, plan, args.out, args.console, **_engine_options(args))
+    if result is None:
+        return 130
     if (Path(args.out) / "results.parquet").exists():
         print(f"table: {Path(args.out) / 'results.parquet'}")
     return _report(result)
@@ -75,8 +94,10 @@ def reproduce(args):
     print(study.describe(plan, workers))
     if args.dry_run:
         return 0
-    out = Path(args.out or f"runs/{args.study}")
-    result = run_sweep(plan, out, **_engine_options(args))
+    out = Path(args.out or f"runs/{args.study}" + ("-quick" if args.quick else ""))
+    result = _interruptible(run_sweep, plan, out, args.console, **_engine_options(args))
+    if result is None:
+        return 130
     groups = {"quantized": [n for n, _, _ in plan if n in ("syn-tanh-8", "syn-relu-8", "syn-tanh-4", "syn-relu-4")],
               "prefit": [n for n, _, _ in plan if n.endswith("-prefit")],
               "mnist": [n for n, _, _ in plan if n.startswith("mnist-")]}
@@ -111,7 +132,7 @@ def register(subparsers):
     p = subparsers.add_parser("reproduce", help="the reference study as one sweep, with figures and a summary table",
                               formatter_class=fmt)
     p.add_argument("study", choices=("lorenzen2022",))
-    p.add_argument("--out", help="sweep folder (default: runs/STUDY)")
+    p.add_argument("--out", help="sweep folder (default: runs/STUDY, runs/STUDY-quick with --quick)")
     p.add_argument("--data-dir", help="folder of the MNIST IDX files (the MNIST nets are skipped without them)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and its cost only")
     p.add_argument("--quick", action="store_true", help="every run shortened to 20 epochs and 2 seeds")

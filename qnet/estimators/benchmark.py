@@ -27,9 +27,13 @@ from tqdm.auto import tqdm
 
 from qnet import experiment, information, io
 from qnet.estimators import records, registry, report, scoring
+from qnet.estimators.registry import NEURAL_PROBES
+from qnet.experiment.runner import is_noisy
 from qnet.experiment.store import RunError
+from qnet.training.trainer import seed_groups
 
-NEURAL_PROBES = 3  # probed epochs of the neural estimators by default (about a minute per estimate)
+PROBES = 8  # probed epochs of a benchmark, by default (log-spaced)
+SEEDS = 2  # seeds benchmarked, by default
 REFERENCE_TOL = 1e-9  # bits the re-created exact values may differ from a run's records by
 
 
@@ -79,26 +83,44 @@ def _empty_results(n_estimators, seeds, n_probes, n_layers):
 
 
 def _check_reference(plane, reference, epoch):
-    """RunError unless the re-created exact plane (S, L, 2) equals the recorded one."""
+    """RunError unless the re-created exact plane (S, L, 2) equals the recorded one; where
+    the records are NaN (a diverged seed) ``plane`` is set to NaN too, in place."""
     diff = np.abs(plane - reference)
-    if not np.all(diff <= REFERENCE_TOL):
+    # a seed that diverged is NaN in the records from then on: not compared (and not scored)
+    plane[np.isnan(reference)] = np.nan
+    if not np.all((diff <= REFERENCE_TOL) | np.isnan(reference)):
         seed, layer, q = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(diff), diff, np.inf))), diff.shape)
         raise RunError(f"the re-created network differs from the run's records at epoch {epoch}: "
                        f"{('I_XT', 'I_TY')[q]} of seed index {seed}, layer {layer + 1} is {plane[seed, layer, q]:.9f} "
                        f"bits, recorded {reference[seed, layer, q]:.9f}; not benchmarking a different network")
 
 
-def _trajectories(config, probes, estimators, probed, with_exact, progress, label, reference=None):
+def _same_groups(config, kept):
+    """``config`` with the fewest seeds that hold its first ``kept`` in seed groups of the size
+    they were trained in (a seed's last float bits depend on the size of its group's program,
+    and the benchmark must reproduce a run's numbers exactly); unpinned programs: ``kept`` seeds."""
+    programs, seeds = config.training.programs, config.training.seeds
+    if programs is None:
+        return config.replace(seeds=kept)
+    size = seed_groups(seeds, programs)[0]
+    trained = min(seeds, -(-kept // size) * size)
+    return config.replace(seeds=trained, programs=programs if trained == seeds else trained // size)
+
+
+def _trajectories(config, probes, estimators, probed, with_exact, progress, label, reference=None, kept=None):
     """Train ``config`` and estimate at the ``probes`` epochs (estimator e only where
-    ``probed[e]``). Returns ``(exact, n_states, results, log2n, h_y)``: exact (S, P, L, 2) bits
+    ``probed[e]``), for its first ``kept`` seeds (None: all). Returns ``(exact, n_states, results, log2n, h_y)``: exact (S, P, L, 2) bits
     and n_states (S, P, L) distinct codes (NaN / 0 unless with_exact); results a dict of
     ``values`` (E, S, P, L, 2), ``success``, ``seconds``, ``reasons`` (E, S, P, L)."""
     setup = experiment.setup(config)
     trainer, labels = setup.trainer, setup.eval_labels
+    if is_noisy(trainer.model):
+        raise ValueError("the estimator benchmark scores estimators against the exact plane of deterministic "
+                         "codes; this network has noise layers (its exact plane sums over the noise): not supported")
     inputs = trainer.eval_inputs.reshape(len(labels), -1)
     state = trainer.init()
     n_l = len(trainer.activations(state))
-    seeds = config.training.seeds
+    seeds = config.training.seeds if kept is None else kept
     exact = np.full((seeds, len(probes), n_l, 2), np.nan)
     n_states = np.zeros((seeds, len(probes), n_l), np.int64)
     results = _empty_results(len(estimators), seeds, len(probes), n_l)
@@ -110,12 +132,13 @@ def _trajectories(config, probes, estimators, probed, with_exact, progress, labe
             p = row[epoch]
             if with_exact:
                 exact[:, p], n_states[:, p] = information.information_batch(
-                    codes, encoded, layer_widths=trainer.layer_widths, chain=True, return_counts=True)
+                    codes[:seeds], encoded, layer_widths=trainer.layer_widths, chain=True, return_counts=True)
                 if reference is not None:
                     _check_reference(exact[:, p], reference[:, p], epoch)
             chosen = [e for e in range(len(estimators)) if probed[e, p]]
             if chosen:
-                found = _estimate([estimators[e] for e in chosen], trainer.activations(state), labels, inputs)
+                acts = [a[:seeds] for a in trainer.activations(state)]
+                found = _estimate([estimators[e] for e in chosen], acts, labels, inputs)
                 for key, value in found.items():
                     results[key][chosen, :, p] = value
     results["reasons"] = results["reasons"].astype(str)
@@ -158,7 +181,8 @@ def write_reports(out_dir, saved, title=""):
             for net in ("quantized", "float") if net in saved}
     rows = table_rows(names, ceilings, saved["probed"], saved["exact"], nets["quantized"], nets.get("float"),
                       log2n, h_y)
-    failures = records.failure_reasons(names, nets["quantized"]["success"], nets["quantized"]["reasons"])
+    probed = np.asarray(saved["probed"], bool)[:, None, :, None]  # (E, 1, P, 1): estimates not made are no failures
+    failures = records.failure_reasons(names, nets["quantized"]["success"] | ~probed, nets["quantized"]["reasons"])
     paths = [out_dir / "estimators.csv", out_dir / "estimators.md", out_dir / "estimators_plane.png"]
     io.save_text(paths[0], report.csv_table(rows))
     io.save_text(paths[1], report.markdown_table(rows, saved["exact"], failures, n_states=saved["n_states"],
@@ -168,7 +192,7 @@ def write_reports(out_dir, saved, title=""):
     return paths
 
 
-def run_benchmark(config, out_dir, estimators=None, probes=8, seeds=2, progress=True,
+def run_benchmark(config, out_dir, estimators=None, probes=PROBES, seeds=SEEDS, progress=True,
                   neural_probes=NEURAL_PROBES, reference=None, title="", float_net=True):
     """Benchmark ``estimators`` on ``config`` (its first ``seeds`` seeds) at ``probes`` epochs.
 
@@ -190,7 +214,8 @@ def run_benchmark(config, out_dir, estimators=None, probes=8, seeds=2, progress=
     estimators = list(estimators)
     if not estimators:
         raise ValueError("estimators is empty")
-    config = config.replace(seeds=min(seeds, config.training.seeds))
+    kept = min(seeds, config.training.seeds)
+    config = _same_groups(config, kept)
     total = config.training.total_epochs
     if np.ndim(probes) == 0:
         probes = probe_epochs(total, int(probes))
@@ -200,13 +225,14 @@ def run_benchmark(config, out_dir, estimators=None, probes=8, seeds=2, progress=
             raise ValueError(f"probes must be increasing epochs in 1..{total}, got {probes.tolist()}")
     probed = probed_mask(estimators, len(probes), neural_probes)
     if reference is not None:
-        reference = np.asarray(reference, float)[:config.training.seeds]
+        reference = np.asarray(reference, float)[:kept]
     exact, n_states, quantized, log2n, h_y = _trajectories(config, probes, estimators, probed, True, progress,
-                                                           "quantized", reference)
+                                                           "quantized", reference, kept)
     nets = [("quantized", quantized)]
     if float_net:
         float_config = config.replace(bits=None, weight_bits=None)
-        nets.append(("float", _trajectories(float_config, probes, estimators, probed, False, progress, "float")[2]))
+        nets.append(("float", _trajectories(float_config, probes, estimators, probed, False, progress, "float",
+                                            kept=kept)[2]))
     n = int(round(2 ** log2n))
     saved = {"probes": probes, "exact": exact, "n_states": n_states, "names": np.array([e.name for e in estimators]),
              "ceilings": np.array([np.nan if (c := _ceiling(e, n)) is None else c for e in estimators], float),

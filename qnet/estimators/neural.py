@@ -186,7 +186,10 @@ class _NeuralEstimator:
 
     @property
     def name(self):
-        return f"{self._kind}-{self.steps}"
+        """``KIND-STEPS``, and ``-bBATCH`` where the batch is not the default (InfoNCE's ceiling
+        is log2 of it)."""
+        default = type(self).__dataclass_fields__["batch_size"].default
+        return f"{self._kind}-{self.steps}" + ("" if self.batch_size == default else f"-b{self.batch_size}")
 
     def _split(self, n):
         n_train = int(round(n * self.train_fraction))

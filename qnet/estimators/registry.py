@@ -46,6 +46,11 @@ class EstimatorInfo:
         return self.make(**fields)
 
 
+def _defaults(cls, *keys):
+    """The settings ``keys`` of an estimator class with its own defaults (one source of truth)."""
+    return {key: cls.__dataclass_fields__[SETTINGS[key][1]].default for key in keys}
+
+
 def _entries():
     out = []
     mm_note = "; Miller-Madow corrected entropies (can exceed log2 n)"
@@ -54,25 +59,25 @@ def _entries():
         for bounds, text in (("fixed", "equal-width bins on [-1, 1], as Shwartz-Ziv & Tishby 2017"),
                              ("layer", "equal-width bins over the layer's range"),
                              ("neuron", "equal-width bins over each unit's range")):
-            out.append(EstimatorInfo(f"binning-{bounds}{suffix}", text + note, {"bins": 30},
+            out.append(EstimatorInfo(f"binning-{bounds}{suffix}", text + note, _defaults(UniformBinning, "bins"),
                                      lambda b=bounds, m=mm, **f: UniformBinning(bounds=b, miller_madow=m, **f)))
         for strategy, text in (("mass", "equal-mass bins over the layer's values (quantiles)"),
                                ("distinct", "bins with equal numbers of distinct values, as Chelombiev et al. 2019")):
-            out.append(EstimatorInfo(f"adaptive-{strategy}{suffix}", text + note, {"bins": 30},
+            out.append(EstimatorInfo(f"adaptive-{strategy}{suffix}", text + note, _defaults(AdaptiveBinning, "bins"),
                                      lambda s=strategy, m=mm, **f: AdaptiveBinning(strategy=s, miller_madow=m, **f)))
     out += [
-        EstimatorInfo("kde-upper", "Kolchinsky-Tracey KDE upper bound, as Saxe et al. 2018", {"sigma2": 1e-3},
+        EstimatorInfo("kde-upper", "Kolchinsky-Tracey KDE upper bound, as Saxe et al. 2018", _defaults(KDE, "sigma2"),
                       lambda **f: KDE(bound="upper", **f)),
-        EstimatorInfo("kde-lower", "Kolchinsky-Tracey KDE lower bound", {"sigma2": 1e-3},
+        EstimatorInfo("kde-lower", "Kolchinsky-Tracey KDE lower bound", _defaults(KDE, "sigma2"),
                       lambda **f: KDE(bound="lower", **f)),
-        EstimatorInfo("ksg", "KSG algorithm 1 (I(X;T)) and Ross 2014 (I(T;Y)); biased on ties", {"k": 3}, KSG),
+        EstimatorInfo("ksg", "KSG algorithm 1 (I(X;T)) and Ross 2014 (I(T;Y)); biased on ties", _defaults(KSG, "k"), KSG),
         EstimatorInfo("mixed-ksg", "Gao et al. 2017 kNN estimator for discrete-continuous mixtures (ties)",
-                      {"k": 3}, MixedKSG),
+                      _defaults(MixedKSG, "k"), MixedKSG),
         EstimatorInfo("mine", "MINE (Donsker-Varadhan bound, moving-average gradient), bmi defaults",
-                      {"steps": 10_000, "batch": 256}, MINE),
-        EstimatorInfo("nwj", "NWJ bound (Nguyen, Wainwright & Jordan 2010), bmi defaults", {"steps": 10_000, "batch": 256}, NWJ),
+                      _defaults(MINE, "steps", "batch"), MINE),
+        EstimatorInfo("nwj", "NWJ bound (Nguyen, Wainwright & Jordan 2010), bmi defaults", _defaults(NWJ, "steps", "batch"), NWJ),
         EstimatorInfo("infonce", "InfoNCE bound (van den Oord et al. 2018); at most log2(batch) bits",
-                      {"steps": 10_000, "batch": 256}, InfoNCE),
+                      _defaults(InfoNCE, "steps", "batch"), InfoNCE),
     ]
     return {e.name: e for e in out}
 
@@ -85,13 +90,15 @@ def available():
     return list(_REGISTRY.values())
 
 
+NEURAL_PROBES = 3  # probed epochs of the neural estimators in a benchmark, by default (about a minute an estimate)
+
 #: family -> what one estimate costs: mean seconds per estimate in benchmarks/estimators_results.md
 #: (syn-tanh-8, n = 4096 inputs, on 2 cores shared with other jobs)
 COSTS = {
     "binning": "~1-10 ms (the first Miller-Madow call also compiles, ~1 min)",
     "kde": "~0.9 s (n x n distances)",
     "knn": "~0.7-0.9 s (k-d trees)",
-    "neural": "~10-60 s (trains a critic twice); run at 3 probed epochs by default",
+    "neural": f"~10-60 s (trains a critic twice); run at {NEURAL_PROBES} probed epochs by default",
 }
 
 
@@ -176,13 +183,15 @@ def parse(names, **settings):
 def default_estimators():
     """The benchmark's default estimators, with the parameters of the studies they come from:
     the classic binning, KDE and KSG estimators, plus mixed KSG and two Miller-Madow binnings.
-    The neural ones are opt-in (:func:`neural_estimators`): ~1-10 s per estimate each."""
+    The neural ones are opt-in (:func:`neural_estimators`; their cost: ``COSTS["neural"]``)."""
     return [UniformBinning(30, "fixed"), UniformBinning(30, "layer"), UniformBinning(100, "layer"),
             UniformBinning(256, "neuron"), AdaptiveBinning(30, "mass"), KDE(1e-3, "upper"), KDE(1e-3, "lower"),
             KSG(3), MixedKSG(3), UniformBinning(30, "layer", miller_madow=True),
             UniformBinning(256, "neuron", miller_madow=True)]
 
 
-def neural_estimators(steps=10_000, seed=0):
-    """MINE, NWJ and InfoNCE with bmi's defaults; meant for a few probed epochs (``--probes 3``)."""
-    return [MINE(steps=steps, seed=seed), NWJ(steps=steps, seed=seed), InfoNCE(steps=steps, seed=seed)]
+def neural_estimators(steps=None, seed=0):
+    """MINE, NWJ and InfoNCE with bmi's defaults (``steps``: None for their default); meant for
+    a few probed epochs (the benchmark runs them at ``--neural-probes`` of its epochs)."""
+    kept = {} if steps is None else {"steps": steps}
+    return [cls(seed=seed, **kept) for cls in (MINE, NWJ, InfoNCE)]

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from qnet import io
-from qnet.estimators.scoring import BOUND_TOL, COMPRESSION_BITS, compresses
+from qnet.estimators.scoring import BOUND_TOL, CEILING_TOL, COMPRESSION_BITS, compresses
 
 CSV_COLUMNS = ("estimator", "probes", "estimates", "failures", "penalised_mae_I_XT", "mae_I_XT", "max_err_I_XT",
                "penalised_mae_I_TY", "mae_I_TY", "max_err_I_TY", "false_compression", "missed_compression",
@@ -74,7 +74,7 @@ def markdown_table(rows, exact, failures=None, n_states=None, probes=None, log2n
               "successful estimates; the penalised MAE charges each failure the largest error an estimate "
               "inside the bounds [0, log2 n] and [0, H(Y)] could make. Flags count estimates beyond a bound "
               f"by > {BOUND_TOL:g} bits (corrected estimates such as Miller-Madow may pass log2 n by design); "
-              "'at ceiling' counts values within 0.05 bits of the most the estimator can return (InfoNCE: "
+              f"'at ceiling' counts values within {CEILING_TOL:g} bits of the most the estimator can return (InfoNCE: "
               "log2 of its held-out batch), lower bounds rather than estimates. The float net has no exact "
               "values: only its failures, DPI violations, compressing trajectories and bound flags.",
               "", head, "|" + "---|" * 16]

@@ -31,7 +31,7 @@ from qnet import data as datasets
 from qnet import information
 from qnet.experiment.config import CustomModel, ExperimentConfig
 from qnet.experiment.schedule import parse_schedule
-from qnet.experiment.store import RunError, RunStore, load_records
+from qnet.experiment.store import RunError, RunStore, load_records, noisy_layers
 from qnet.measure import NOISY_KEYS
 from qnet.model.network import QuantizedNetwork
 from qnet.training import METRICS, Trainer, default_programs
@@ -111,11 +111,11 @@ def signals_deferred():
 def _static(setup_, h_y):
     t = setup_.trainer
     extra = (list(BINNED_KEYS) if setup_.config.measure.binning else []) + \
-        (list(NOISY_KEYS) if _is_noisy(t.model) else [])
+        (list(NOISY_KEYS) if is_noisy(t.model) else [])
     return {"seeds": list(t.seeds), "layer_names": t.layer_names, "layer_widths": t.layer_widths,
             "layer_shapes": [list(s) for s in t.layer_shapes], "n_eval": int(len(setup_.eval_labels)),
             "H_Y": h_y, "prefit_epochs": setup_.config.training.prefit_epochs, "row_keys": list(ROW_KEYS) + extra,
-            "layer_keys": list(LAYER_KEYS) + (list(NOISY_KEYS) if _is_noisy(t.model) else []), "value_names": t.value_names,
+            "layer_keys": list(LAYER_KEYS) + (list(NOISY_KEYS) if is_noisy(t.model) else []), "value_names": t.value_names,
             "binning": list(setup_.config.measure.binning)}
 
 
@@ -164,7 +164,7 @@ def _count(codes, labels, widths, chain=True):
             "n_states": counts}
 
 
-def _is_noisy(model):
+def is_noisy(model):
     """Whether a model has noise layers measured by summing over the noise (qnet's noisy networks)."""
     built = getattr(model, "built", None)
     return callable(getattr(model, "noisy_chain", None)) and built is not None and built.noisy
@@ -297,7 +297,7 @@ def _train(config, s, store, progress, on_epoch, checkpoint_seconds):
     save_codes = parse_schedule(config.measure.save_codes, total, "save_codes")
     labels = information.encode_labels(s.eval_labels)
     chain = bool(getattr(trainer.model, "chain", False))
-    noisy = _is_noisy(trainer.model)
+    noisy = is_noisy(trainer.model)
     state = trainer.init()
     leaves, treedef = jax.tree_util.tree_flatten(state)
     _check_free_space(store, mi, len(trainer.seeds), len(trainer.layer_widths), sum(np.asarray(x).nbytes for x in leaves))
@@ -390,11 +390,16 @@ def summary(records):
     for seed, epoch in zip(records["seeds"], records["diverged_epoch"]):
         if epoch:
             lines.append(f"  seed {int(seed)} diverged at epoch {int(epoch)} (non-finite loss): NaN from there")
-    n = int(records["n_eval"])
+    n, noisy = int(records["n_eval"]), noisy_layers(records)
     for layer, name in enumerate(records["layer_names"]):
-        states = records["n_states"][:, r, layer] if "n_states" in records else np.zeros(0)
-        regime = (f"; {int(states.max())} of {n} codes distinct, saturated (k = n, I(X;T) = log2 n) in "
-                  f"{int(np.sum(states == n))} of {states.size} seeds") if states.size and states.max() > 0 else ""
+        states = records["n_states"][alive, r, layer] if "n_states" in records else np.zeros(0)
+        if noisy[layer] and states.size:
+            regime = f"; through noise, up to {int(states.max())} codes of positive probability"
+        elif states.size and states.max() > 0:
+            regime = (f"; {int(states.max())} of {n} codes distinct, saturated (k = n, I(X;T) = log2 n) in "
+                      f"{int(np.sum(states == n))} of {states.size} seeds")
+        else:
+            regime = ""
         lines.append(f"  {name} ({int(records['layer_widths'][layer])} values): "
                      f"I(X;T) = {np.nanmean(records['I_XT'][:, r, layer]):.4f}, "
                      f"I(T;Y) = {np.nanmean(records['I_TY'][:, r, layer]):.4f} bits{regime}")

@@ -323,6 +323,15 @@ def load_records(run_dir, verify=True):
     return records
 
 
+def noisy_layers(records):
+    """(L,) bool: the layers of a run's records measured through noise (their H(T|X) > 0 at some
+    epoch). Their ``n_states`` counts the codes of positive probability, which may exceed n."""
+    n_layers = len(records["layer_names"])
+    if "H_T_given_X" not in records or np.size(records["H_T_given_X"]) == 0:
+        return np.zeros(n_layers, bool)
+    return np.nan_to_num(records["H_T_given_X"], nan=0.0).max(axis=(0, 1)) > 0
+
+
 def saved_code_epochs(run_dir):
     """The epochs whose codes a run folder holds (see ``save_codes``)."""
     return sorted(int(entry["epoch"]) for entry in read_manifest(run_dir, verify=False).get("codes", []))

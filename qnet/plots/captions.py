@@ -7,6 +7,7 @@ saturated at log2 n, and which seeds were left out.
 
 import numpy as np
 
+from qnet.experiment.store import noisy_layers
 from qnet.plots.style import alive, diverged_note
 
 
@@ -56,7 +57,7 @@ def saturated(records):
     if counts.ndim != 3 or counts.shape[1] == 0:
         return [], []
     counts = counts[alive(records)]
-    full = counts == int(records["n_eval"])
+    full = (counts == int(records["n_eval"])) & ~noisy_layers(records)  # a noisy layer's count is its support
     last = [layer for layer in range(counts.shape[2]) if full[:, -1, layer].all()]
     always = [layer for layer in last if full[:, :, layer].all()]
     return last, always

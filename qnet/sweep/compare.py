@@ -136,6 +136,12 @@ def plane_figure(runs, by=None, cmap="viridis"):
     return fig
 
 
+def _column_title(runs, layer):
+    """The name(s) of the runs' ``layer``-th measured layer (names that differ joined by " / ")."""
+    names = dict.fromkeys(str(r["layer_names"][layer]) for _, r in runs if r["I_XT"].shape[2] > layer)
+    return " / ".join(names)
+
+
 def curves_figure(runs, by=None):
     """I(X;T) (top) and I(T;Y) (bottom) of every layer (columns) against epoch, runs overlaid
     (mean over seeds). Returns the figure."""
@@ -151,7 +157,7 @@ def curves_figure(runs, by=None):
                 axes[row, layer].plot(records["epoch"], np.nanmean(values[:, :, layer], axis=0), lw=1.0,
                                       color=colors(i % colors.N), label=name if layer == 0 and row == 0 else None)
     for layer in range(n_layers):
-        axes[0, layer].set_title(f"layer {layer + 1}", fontsize=8)
+        axes[0, layer].set_title(_column_title(runs, layer), fontsize=8)
         axes[1, layer].set_xlabel("epoch")
         for ax in axes[:, layer]:
             ax.set_xscale("log")

@@ -7,12 +7,13 @@ the thread variables of XLA, Numba and OpenMP; the local engine runs ``cores // 
 once, each in a process of its own; the Ray engine declares ``num_cpus=threads`` per task.
 """
 
+import contextlib
 import os
+import signal
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def thread_env(threads):
     return env
 
 
-@contextmanager
+@contextlib.contextmanager
 def _environment(env):
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -85,15 +86,23 @@ def cores():
     return cpu_cores()
 
 
+def _interrupted_once():
+    """In a worker: the first SIGINT (a terminal's Ctrl-C, or the one the sweep forwards)
+    interrupts its run, which commits; later ones are ignored."""
+    from qnet.cli.commands import Interrupt
+
+    Interrupt()
+
+
 def run_local(jobs, threads, cache_dir=None, progress=True):
     """Run ``jobs`` (``(run_dir, config_json)`` pairs) on this machine, ``cores() // threads`` at once.
 
     Yields each job's result as it finishes."""
     workers = max(1, min(len(jobs), cores() // max(1, threads)))
     bar = tqdm(total=len(jobs), desc=f"runs ({workers} at once)", unit="run", disable=not progress)
-    try:
-        with _environment(thread_env(threads)), \
-                ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with _environment(thread_env(threads)):  # the workers start while it holds (on the first submits)
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_interrupted_once)
+        try:
             futures = {pool.submit(run_one, str(d), c, cache_dir): Path(d).name for d, c in jobs}
             for future in as_completed(futures):
                 bar.update()
@@ -102,14 +111,25 @@ def run_local(jobs, threads, cache_dir=None, progress=True):
                 except BrokenProcessPool as err:  # a worker killed (e.g. out of memory): its run and the queued ones
                     yield {"name": futures[future], "status": "failed", "seconds": 0.0,
                            "reason": f"its worker process died ({err}); re-run the sweep to resume it"}
-    finally:
-        bar.close()
+        except KeyboardInterrupt:
+            # no queued run starts; the running ones are interrupted (a terminal's Ctrl-C reaches
+            # them already) and commit their finished epochs before their processes end
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(OSError):
+                    os.kill(process.pid, signal.SIGINT)
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+            bar.close()
 
 
 def run_ray(jobs, threads, address=None, cache_dir=None, progress=True):
     """Run ``jobs`` as Ray tasks of ``num_cpus=threads`` each (``ray.init(address=address)``;
     a local Ray when ``address`` is ``None`` and none is running). The run folders must be on a
     file system every node sees (the sweep folder given as a shared path). Yields results."""
+    from qnet.cli.commands import one_line
+
     try:
         import ray
     except ImportError:
@@ -121,11 +141,16 @@ def run_ray(jobs, threads, address=None, cache_dir=None, progress=True):
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     task = ray.remote(num_cpus=threads, max_calls=1, runtime_env={"env_vars": env})(run_one)
     pending = [task.remote(str(d), c, cache_dir) for d, c in jobs]
+    names = {ref: Path(d).name for ref, (d, _) in zip(pending, jobs)}
     bar = tqdm(total=len(jobs), desc="runs (ray)", unit="run", disable=not progress)
     try:
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             bar.update()
-            yield ray.get(ready[0])
+            try:
+                yield ray.get(ready[0])
+            except ray.exceptions.RayError as err:  # its worker crashed or ran out of memory: that run failed
+                yield {"name": names[ready[0]], "status": "failed", "seconds": 0.0,
+                       "reason": f"its Ray task failed ({one_line(err)}); re-run the sweep to resume it"}
     finally:
         bar.close()

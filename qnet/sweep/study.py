@@ -36,6 +36,19 @@ def read_plan(sweep_dir):
     return [(r["name"], r["settings"], ExperimentConfig.from_json(r["config"])) for r in obj["runs"]]
 
 
+def _check_same_plan(out, plan):
+    """ValueError unless every run of ``plan`` that ``out`` already plans has the same settings
+    there (its epochs may differ: a run extended or shortened is resumed, as ``--resume --epochs``)."""
+    before = {name: config for name, _, config in read_plan(out)}
+    for name, _, config in plan:
+        if name in before:
+            old, new = before[name].flat(), config.flat()
+            changed = sorted(k for k in set(old) | set(new) if k != "epochs" and old.get(k) != new.get(k))
+            if changed:
+                raise ValueError(f"--out {out} holds a sweep whose run {name} has other settings "
+                                 f"({', '.join(changed)}); resume it with its own spec or choose another folder")
+
+
 def is_sweep(path):
     return (Path(path) / SWEEP).is_file()
 
@@ -56,6 +69,8 @@ def run_sweep(plan, out, engine="local", address=None, cache_dir=None, progress=
     programs = {c.training.programs for _, _, c in plan}
     if None in programs:
         raise ValueError("every run of a sweep needs its programs (seed groups) pinned in its config")
+    if is_sweep(out):
+        _check_same_plan(out, plan)
     io.save_json(out / SWEEP, {"runs": [{"name": n, "settings": s, "config": c.to_json()} for n, s, c in plan]})
     states = {name: run_state(out / name, config) for name, _, config in plan}
     skipped = [n for n, s in states.items() if s == "finished"]
