@@ -105,7 +105,9 @@ def run(args):
     if (records["diverged_epoch"] > 0).all():
         print(f"every seed diverged; the records keep epochs 1..{int(records['completed'])}", file=sys.stderr)
         return 1
-    figures = ", ".join(str(run_dir / n) for n in ("information_plane.png", "mi_epochs.png", "accuracy.png"))
+    from qnet.plots.run import FIGURES  # drawn by the run: matplotlib is imported already
+
+    figures = ", ".join(str(run_dir / f"{name}.png") for name in FIGURES)
     print(f"figures: {figures}")
     return 0
 

@@ -13,7 +13,6 @@ from qnet.experiment import ExperimentConfig, RunError, read_manifest
 from qnet.sweep import engines
 
 SWEEP = "sweep.json"
-RESULTS = "results.parquet"
 ENGINES = ("local", "ray")
 
 
@@ -57,7 +56,8 @@ def run_sweep(plan, out, engine="local", address=None, cache_dir=None, progress=
     """Run every run of ``plan`` (``(name, settings, config)`` triples) in ``out/name``.
 
     Returns ``{"done": [...], "skipped": [...], "failed": {name: reason}}``; writes
-    ``out/results.parquet`` (all finished runs) when pandas and pyarrow are installed."""
+    ``out/results.parquet`` (the finished epochs of every run, partial ones included) when
+    pandas and pyarrow are installed."""
     if engine not in ENGINES:
         raise ValueError(f"--engine must be one of {list(ENGINES)}, got {engine!r}")
     out = Path(out)
