@@ -136,3 +136,20 @@ def test_benchmarked_seeds_are_trained_in_groups_of_the_runs_size(seeds, program
 
     config = _same_groups(experiment.preset("quick", seeds=seeds, programs=programs), kept)
     assert (config.training.seeds, config.training.programs) == (trained, groups)
+
+
+def test_a_run_on_its_own_arrays_is_benchmarked_from_any_folder(tmp_path, capsys, monkeypatch):
+    """Its data.npz is in the run folder, not where the command is given."""
+    import qnet
+
+    rng = np.random.default_rng(0)
+    X = rng.random((400, 6)).astype(np.float32)
+    data = qnet.data.from_arrays(X, (X[:, 0] + X[:, 1] > 1).astype(int))
+    run = tmp_path / "own"
+    qnet.run(qnet.preset("quick", widths=(6, 5, 3, 2), epochs=3, seeds=2), run, data=data, progress=False, plot=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    argv = ["estimators", str(run), "--estimators", "binning-layer", "--probe-epochs", "3", "--no-progress"]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    assert (run / "estimators" / "estimators.npz").exists()

@@ -142,7 +142,7 @@ def estimators(args):
     neural = [e.name for e in chosen if benchmark.is_neural(e)]
     written = benchmark.run_benchmark(config, out, chosen, probes=probes, seeds=args.bench_seeds,
                                       progress=not args.no_progress, neural_probes=args.neural_probes,
-                                      reference=reference, title=str(args.run_dir or out))
+                                      reference=reference, title=str(args.run_dir or out), run_dir=args.run_dir)
     print((out / "estimators.md").read_text())
     if neural:
         print(f"neural estimators ({', '.join(neural)}) ran at {args.neural_probes} of the probed epochs "

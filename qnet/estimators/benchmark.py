@@ -107,12 +107,13 @@ def _same_groups(config, kept):
     return config.replace(seeds=trained, programs=programs if trained == seeds else trained // size)
 
 
-def _trajectories(config, probes, estimators, probed, with_exact, progress, label, reference=None, kept=None):
+def _trajectories(config, probes, estimators, probed, with_exact, progress, label, reference=None, kept=None,
+                  run_dir=None):
     """Train ``config`` and estimate at the ``probes`` epochs (estimator e only where
     ``probed[e]``), for its first ``kept`` seeds (None: all). Returns ``(exact, n_states, results, log2n, h_y)``: exact (S, P, L, 2) bits
     and n_states (S, P, L) distinct codes (NaN / 0 unless with_exact); results a dict of
     ``values`` (E, S, P, L, 2), ``success``, ``seconds``, ``reasons`` (E, S, P, L)."""
-    setup = experiment.setup(config)
+    setup = experiment.setup(config, run_dir=run_dir)
     trainer, labels = setup.trainer, setup.eval_labels
     if is_noisy(trainer.model):
         raise ValueError("the estimator benchmark scores estimators against the exact plane of deterministic "
@@ -193,7 +194,7 @@ def write_reports(out_dir, saved, title=""):
 
 
 def run_benchmark(config, out_dir, estimators=None, probes=PROBES, seeds=SEEDS, progress=True,
-                  neural_probes=NEURAL_PROBES, reference=None, title="", float_net=True):
+                  neural_probes=NEURAL_PROBES, reference=None, title="", float_net=True, run_dir=None):
     """Benchmark ``estimators`` on ``config`` (its first ``seeds`` seeds) at ``probes`` epochs.
 
     estimators: estimator objects, or names as ``qnet.estimators.parse`` reads them
@@ -203,6 +204,8 @@ def run_benchmark(config, out_dir, estimators=None, probes=PROBES, seeds=SEEDS, 
     run at (None: all). reference: None or the exact plane (S, P, L, 2) a run recorded at
     those epochs, which the re-created network must reproduce (else RunError). float_net:
     also train and estimate the float version of the net (False: the quantized net only).
+    run_dir: the run folder ``config`` comes from, if any (where a run on its own arrays keeps
+    its ``data.npz``).
     Writes estimators.npz (values, success, seconds and failure reasons of every estimate,
     exact values and distinct-code counts, probed epochs per estimator) and the reports of
     :func:`write_reports` into ``out_dir``; returns the paths written.
@@ -227,12 +230,12 @@ def run_benchmark(config, out_dir, estimators=None, probes=PROBES, seeds=SEEDS, 
     if reference is not None:
         reference = np.asarray(reference, float)[:kept]
     exact, n_states, quantized, log2n, h_y = _trajectories(config, probes, estimators, probed, True, progress,
-                                                           "quantized", reference, kept)
+                                                           "quantized", reference, kept, run_dir)
     nets = [("quantized", quantized)]
     if float_net:
         float_config = config.replace(bits=None, weight_bits=None)
         nets.append(("float", _trajectories(float_config, probes, estimators, probed, False, progress, "float",
-                                            kept=kept)[2]))
+                                            kept=kept, run_dir=run_dir)[2]))
     n = int(round(2 ** log2n))
     saved = {"probes": probes, "exact": exact, "n_states": n_states, "names": np.array([e.name for e in estimators]),
              "ceilings": np.array([np.nan if (c := _ceiling(e, n)) is None else c for e in estimators], float),
