@@ -1,6 +1,7 @@
 """The forward pass of qnet's networks: codes, values, pooling, ranges, inits."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
@@ -139,3 +140,24 @@ def test_same_seed_same_weights_other_seed_other_weights():
     a, b, c = (jax.tree_util.tree_leaves(model.init(s)[0]) for s in (4, 4, 5))
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not np.array_equal(model.init(4)[0][0]["w"], model.init(5)[0][0]["w"])
+
+
+@pytest.mark.parametrize("shape, size", [((26, 26, 2, 8), 2), ((11, 11, 2, 8), 2), ((9, 7, 3, 4), 3)])
+def test_max_pool_gradient_goes_to_the_first_maximum_as_xlas_pool(shape, size):
+    """On values with many ties (few levels, as quantized activations) the tiled pool's
+    hand-written gradient equals the gradient of XLA's reduce_window pool (TensorFlow's rule:
+    the first maximum of a window, row-major), cropped rows and columns getting none."""
+    from qnet.model.conv import max_pool
+
+    x = jnp.asarray(np.random.default_rng(4).integers(0, 3, shape).astype(np.float32))
+    weights = jnp.asarray(np.random.default_rng(5).random((shape[0] // size, shape[1] // size) + shape[2:]),
+                          jnp.float32)
+
+    def xla_pool(x):
+        return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (size, size, 1, 1), (size, size, 1, 1), "VALID")
+
+    np.testing.assert_array_equal(max_pool(x, (size, size), (size, size)), xla_pool(x))
+    ours = jax.grad(lambda x: (max_pool(x, (size, size), (size, size)) * weights).sum())(x)
+    theirs = jax.grad(lambda x: (xla_pool(x) * weights).sum())(x)
+    assert np.mean(np.asarray(x)[:size * (shape[0] // size)] == 2) > 0.2  # ties are common
+    np.testing.assert_array_equal(ours, theirs)

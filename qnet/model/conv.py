@@ -10,6 +10,8 @@ output gradient with the flipped kernel, the kernel gradient a product summed ov
 samples. Layout: kernels ``(kh, kw, c_in, c_out)`` (HWIO), as ``jax.lax.conv_general_dilated``.
 """
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -73,18 +75,49 @@ def conv2d(x, k, stride=(1, 1), padding="valid"):
     return out if (sh, sw) == (1, 1) else out[::sh, ::sw]
 
 
+def _windows(x, ph, pw):
+    """``x: (H, W, ...)`` cropped to whole windows -> ``(H // ph, W // pw, ph * pw, ...)``, each
+    window's entries in row-major order."""
+    h, w = x.shape[0] // ph, x.shape[1] // pw
+    x = x[:h * ph, :w * pw].reshape(h, ph, w, pw, *x.shape[2:])
+    return jnp.moveaxis(x, 2, 1).reshape(h, w, ph * pw, *x.shape[4:])
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _pool_tiles(x, size):
+    return _windows(x, *size).max(axis=2)
+
+
+def _pool_tiles_fwd(x, size):
+    windows = _windows(x, *size)
+    return windows.max(axis=2), (jnp.argmax(windows, axis=2), x.shape)
+
+
+def _pool_tiles_bwd(size, residuals, g):
+    first, shape = residuals  # the first maximum of each window, in row-major order
+    (ph, pw), (h, w) = size, g.shape[:2]
+    onehot = jax.nn.one_hot(first, ph * pw, axis=2, dtype=g.dtype) * g[:, :, None]
+    tiles = onehot.reshape(h, w, ph, pw, *g.shape[2:])
+    dx = jnp.moveaxis(tiles, 2, 1).reshape(h * ph, w * pw, *g.shape[2:])
+    return (jnp.pad(dx, [(0, shape[0] - h * ph), (0, shape[1] - w * pw)] + [(0, 0)] * (g.ndim - 2)),)
+
+
+_pool_tiles.defvjp(_pool_tiles_fwd, _pool_tiles_bwd)
+
+
 def max_pool(x, size, stride):
     """Max over ``size`` windows moved by ``stride`` of ``x: (H, W, C, n)``, valid windows.
 
-    Float values go through ``lax.reduce_window``, whose gradient goes to the first maximum of
-    a window (as TensorFlow/Keras's; quantized values tie often). Integer codes (no gradient)
-    of non-overlapping windows are cropped, reshaped and maxed."""
+    The gradient goes to the first maximum of a window in row-major order, as TensorFlow/Keras's
+    and ``lax.reduce_window``'s (quantized values tie often). Non-overlapping windows (size ==
+    stride, the usual pool) are cropped and reshaped into tiles, with that gradient written out
+    (:func:`_pool_tiles`): XLA's CPU gradient of ``reduce_window`` (select-and-scatter) took
+    ~8 ms of a ~16 ms training step of the reference MNIST conv net here, the tiles ~0.3 ms.
+    Overlapping windows go through ``lax.reduce_window``."""
     (ph, pw), (sh, sw) = size, stride
-    h, w = (x.shape[0] - ph) // sh + 1, (x.shape[1] - pw) // sw + 1
     floating = jnp.issubdtype(x.dtype, jnp.floating)
-    if not floating and (ph, pw) == (sh, sw):
-        x = x[:h * ph, :w * pw]
-        return x.reshape(h, ph, w, pw, *x.shape[2:]).max(axis=(1, 3))
+    if (ph, pw) == (sh, sw):
+        return _pool_tiles(x, (ph, pw)) if floating else _windows(x, ph, pw).max(axis=2)
     # floats: a Python scalar init, so that JAX recognises the max pool and differentiates it
     init = -float("inf") if floating else jnp.array(jnp.iinfo(x.dtype).min, x.dtype)
     return jax.lax.reduce_window(x, init, jax.lax.max, (ph, pw, 1, 1), (sh, sw, 1, 1), "VALID")
