@@ -140,7 +140,7 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(local_sweep, spec_path, c
     out = tmp_path / "sweep"
     out.mkdir()
     shutil.copytree(local_sweep / NAMES[0], out / NAMES[0])  # one finished run
-    (out / "sweep.json").write_text("{}")
+    (out / "sweep.json").write_text('{"runs": []}')
     before = (out / NAMES[0] / "manifest.json").stat().st_mtime_ns
     monkeypatch.setenv("QNET_KILL_AT", "commit:manifest-written:1")
     first = run_sweep(plan, out, cache_dir=cache, progress=False, log=lambda s: None)
@@ -248,3 +248,35 @@ def test_reproduce_end_to_end_shortened(tmp_path, cache, monkeypatch):
     assert (tmp_path / "r" / "compare-quantized" / "compare_plane.png").exists()
     table = (tmp_path / "r" / "summary.md").read_text()
     assert table.count("\n") == 2 + 8 and "estimate (30 bins)" in table
+
+
+def test_ctrl_c_stops_a_local_sweep_in_one_line(tmp_path, cache):
+    """A terminal's Ctrl-C (SIGINT to the process group) while two runs train and a third waits:
+    exit 130, one line, no traceback; the running runs committed, the queued one never started."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = tmp_path / "long.toml"
+    spec.write_text('[base]\npreset = "quick"\nepochs = 4000\nseeds = 1\n\n[grid]\nbits = [4, 6, 8]\n')
+    out = tmp_path / "s"
+    env = dict(os.environ, QNET_COMPILATION_CACHE=cache)
+    proc = subprocess.Popen([sys.executable, "-m", "qnet", "sweep", str(spec), "--out", str(out), "--no-progress"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.time() + 180
+    while sum((out / f"bits-{b}" / "manifest.json").exists() for b in (4, 6, 8)) < 2:
+        assert time.time() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() is not None else ""
+        time.sleep(0.1)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert proc.returncode == 130 and "Traceback" not in err and len(lines) == 1, err
+    assert "run the same command again" in lines[0]
+    started = [b for b in (4, 6, 8) if (out / f"bits-{b}" / "manifest.json").exists()]
+    assert len(started) == 2
+    for b in started:
+        assert 1 <= qnet.experiment.read_manifest(out / f"bits-{b}")["completed"] < 4000

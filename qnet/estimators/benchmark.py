@@ -110,8 +110,9 @@ def _same_groups(config, kept):
 def _trajectories(config, probes, estimators, probed, with_exact, progress, label, reference=None, kept=None,
                   run_dir=None):
     """Train ``config`` and estimate at the ``probes`` epochs (estimator e only where
-    ``probed[e]``), for its first ``kept`` seeds (None: all). Returns ``(exact, n_states, results, log2n, h_y)``: exact (S, P, L, 2) bits
-    and n_states (S, P, L) distinct codes (NaN / 0 unless with_exact); results a dict of
+    ``probed[e]``), for its first ``kept`` seeds (None: all). Returns ``(exact, n_states,
+    results, log2n, h_y)``: exact (S, P, L, 2) bits and n_states (S, P, L) distinct codes
+    (NaN / 0 unless with_exact); results a dict of
     ``values`` (E, S, P, L, 2), ``success``, ``seconds``, ``reasons`` (E, S, P, L)."""
     setup = experiment.setup(config, run_dir=run_dir)
     trainer, labels = setup.trainer, setup.eval_labels

@@ -31,8 +31,11 @@ def read_plan(sweep_dir):
     path = Path(sweep_dir) / SWEEP
     if not path.exists():
         raise ValueError(f"{sweep_dir} is not a sweep folder (no {SWEEP})")
-    obj = json.loads(path.read_text())
-    return [(r["name"], r["settings"], ExperimentConfig.from_json(r["config"])) for r in obj["runs"]]
+    try:
+        return [(r["name"], r["settings"], ExperimentConfig.from_json(r["config"]))
+                for r in json.loads(path.read_text())["runs"]]
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{path} is not a sweep plan ({type(err).__name__}: {err})") from None
 
 
 def _check_same_plan(out, plan):
