@@ -14,11 +14,12 @@ from qnet.sweep.spec import DEFAULT_PROGRAMS
 
 STUDIES = ("lorenzen2022",)
 BINS = (30, 100, 256)
-# CPU seconds per seed and epoch of the SYN net (8-bit, exact plane every epoch, one program):
-# measured here, 300 epochs x 10 seeds in 11.7 s of CPU (37 s wall on a machine shared by 4 sessions)
-SEED_EPOCH_SECONDS = 0.0039
+# CPU seconds per seed and epoch of the SYN nets (exact plane or binning every epoch, one program
+# per run): the whole SYN catalogue here, 2,760,000 seed-epochs in 5,539 s of CPU (50 min wall on
+# 2 cores, 2 runs at once)
+SEED_EPOCH_SECONDS = 0.0020
 # CPU seconds of a run's start (process, imports, compiling its programs): bench_sweep.py, 4 runs of
-# 4 seeds x 200 epochs took 38.2 s of CPU, of which 3,200 seed-epochs x 3.9 ms = 12.5 s
+# 4 seeds x 200 epochs took 38.2 s of CPU, of which 3,200 seed-epochs x 3.9 ms (small programs) = 12.5 s
 RUN_OVERHEAD_SECONDS = 6.5
 MNIST_FACTOR = 70_000 / 4096  # an MNIST seed-epoch counts ~17x more inputs (a rough guess, not measured)
 
