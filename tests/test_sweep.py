@@ -266,11 +266,16 @@ def test_ctrl_c_stops_a_local_sweep_in_one_line(tmp_path, cache):
     proc = subprocess.Popen([sys.executable, "-m", "qnet", "sweep", str(spec), "--out", str(out), "--no-progress"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    deadline = time.time() + 180
-    while sum((out / f"bits-{b}" / "manifest.json").exists() for b in (4, 6, 8)) < 2:
+    def committed(b):
+        try:
+            return qnet.experiment.read_manifest(out / f"bits-{b}", verify=False)["completed"] >= 1
+        except (qnet.experiment.RunError, OSError, ValueError):
+            return False
+
+    deadline = time.time() + 240
+    while sum(committed(b) for b in (4, 6, 8)) < 2:  # two runs have finished epochs, the third waits
         assert time.time() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() is not None else ""
         time.sleep(0.1)
-    time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     lines = [line for line in err.splitlines() if line.strip()]

@@ -57,6 +57,8 @@ def run_one(run_dir, config_json, cache_dir=None):
     from qnet.cli.commands import EXPECTED, one_line
 
     start, run_dir = time.monotonic(), Path(run_dir)
+    if _WORKER["interrupt"] is not None and _WORKER["interrupt"].requested:  # stopping: start nothing new
+        raise KeyboardInterrupt
     if cache_dir is not None:
         compilation_cache.enable(cache_dir)
     try:
@@ -66,7 +68,8 @@ def run_one(run_dir, config_json, cache_dir=None):
             for path in run_dir.iterdir():
                 if path.name in (".lock", "config.json", FAILED):
                     path.unlink()
-        experiment.run(config, run_dir, resume=resume, progress=False, plot=False)
+        on_epoch = None if _WORKER["interrupt"] is None else _WORKER["interrupt"].check
+        experiment.run(config, run_dir, resume=resume, progress=False, plot=False, on_epoch=on_epoch)
         (run_dir / FAILED).unlink(missing_ok=True)
         return {"name": run_dir.name, "status": "done", "reason": "", "seconds": time.monotonic() - start}
     except Exception as err:  # a failed run is a result of the sweep, not its end
@@ -86,12 +89,16 @@ def cores():
     return cpu_cores()
 
 
+_WORKER = {"interrupt": None}  # in a local engine's worker process: its Interrupt
+
+
 def _interrupted_once():
     """In a worker: the first SIGINT (a terminal's Ctrl-C, or the one the sweep forwards)
-    interrupts its run, which commits; later ones are ignored."""
+    interrupts its run, which commits; later ones are ignored, and no further run starts
+    (runs already queued to the worker)."""
     from qnet.cli.commands import Interrupt
 
-    Interrupt()
+    _WORKER["interrupt"] = Interrupt()
 
 
 def run_local(jobs, threads, cache_dir=None, progress=True):
