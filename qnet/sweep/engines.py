@@ -155,9 +155,10 @@ def run_ray(jobs, threads, address=None, cache_dir=None, progress=True):
             ready, pending = ray.wait(pending, num_returns=1)
             bar.update()
             try:
-                yield ray.get(ready[0])
+                result = ray.get(ready[0])
             except ray.exceptions.RayError as err:  # its worker crashed or ran out of memory: that run failed
-                yield {"name": names[ready[0]], "status": "failed", "seconds": 0.0,
-                       "reason": f"its Ray task failed ({one_line(err)}); re-run the sweep to resume it"}
+                result = {"name": names[ready[0]], "status": "failed", "seconds": 0.0,
+                          "reason": f"its Ray task failed ({one_line(err)}); re-run the sweep to resume it"}
+            yield result  # outside the try: what the consumer raises is not taken for a task's failure
     finally:
         bar.close()
