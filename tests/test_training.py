@@ -173,3 +173,21 @@ def test_wide_inputs_enter_as_rows_and_give_a_deterministic_chain():
         state, metrics, codes = trainer.step(state, epoch)
     assert codes.shape == (2, n, 14) and metrics["finite"].all()
     _assert_deterministic_chain(codes, trainer.layer_widths, qnet.encode_labels(y))
+
+
+def test_seeds_evaluated_one_after_another_give_each_seeds_own_codes():
+    """A conv net's seeds are evaluated with lax.map, not vmap: each seed's codes are those of
+    the model applied to that seed's parameters alone."""
+    digits = data.load("digits")
+    net = Network(layers=parse_layers("conv:2:3x3:relu,maxpool:2,flatten,dense:10"), input_size=None, activation="relu")
+    model = QuantizedNetwork(net, digits.sample_shape, 10)
+    model.eval_chunk = 500
+    trainer = Trainer(model, TrainConfig(epochs=1, seeds=3, programs=1), digits.X, digits.y, np.arange(1400))
+    state, _, codes = trainer.step(trainer.init(), 1)
+    for s in range(3):
+        params, model_state = [{k: np.asarray(v[s]) for k, v in p.items()} for p in state.params], \
+            {k: np.asarray(v[s]) for k, v in state.model_state.items()}
+        fwd = model.apply(params, model_state, digits.X)
+        alone = np.concatenate([c.reshape(len(digits.X), -1) for c in fwd.codes], axis=1)
+        assert (codes[s] == alone).mean() > 0.999  # another program: last-bit float differences at most
+        assert (codes[(s + 1) % 3] == alone).mean() < 0.8  # another seed's codes

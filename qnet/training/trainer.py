@@ -212,30 +212,45 @@ class Trainer:
         test = _loss_and_accuracy(fwd.logits, self.y, self.test_idx)
         return fwd, jnp.stack([train[0], train[1], test[0], test[1]]).astype(jnp.float32)
 
-    def _epoch_and_evaluate(self, state, order, labels, seed_key, epoch):
+    def _train_epoch(self, state, order, labels, seed_key, epoch):
+        """One seed's epoch of minibatch steps: ``(state, losses, key)``, the key its evaluation draws from."""
         idx, weights = self._batches(order)
         key = jax.random.fold_in(seed_key, epoch)
         carry = (state.params, state.model_state, state.opt_state, labels, key)
         steps = jnp.arange(self.n_batches)
         (params, model_state, opt_state, _, _), losses = jax.lax.scan(self._train_step, carry, (idx, weights, steps))
-        fwd, metrics = self._evaluate(params, model_state, jax.random.fold_in(key, self.n_batches))
-        finite = jnp.all(jnp.isfinite(losses)) & jnp.all(jnp.isfinite(metrics[0]))
-        codes = None
-        if fwd.codes:
-            n = fwd.logits.shape[0]
-            if self._samples_last:  # (D, n)
-                codes = jnp.concatenate([c.reshape(-1, n).astype(self.code_dtype) for c in fwd.codes], axis=0)
-                codes = codes if self.eval_idx is None else codes[:, self.eval_idx]
-            else:  # (n, D)
-                codes = jnp.concatenate([c.reshape(n, -1).astype(self.code_dtype) for c in fwd.codes], axis=1)
-                codes = codes if self.eval_idx is None else codes[self.eval_idx]
-        return TrainState(params, model_state, opt_state), metrics, finite, codes
+        return TrainState(params, model_state, opt_state), losses, jax.random.fold_in(key, self.n_batches)
+
+    def _evaluate_codes(self, state, key):
+        """One seed's evaluation: ``(metrics, codes)``, codes all measured layers side by side
+        (``(D, n_eval)`` for a samples-last model, else ``(n_eval, D)``) or ``None``."""
+        fwd, metrics = self._evaluate(state.params, state.model_state, key)
+        if not fwd.codes:
+            return metrics, None
+        n = fwd.logits.shape[0]
+        if self._samples_last:  # (D, n)
+            codes = jnp.concatenate([c.reshape(-1, n).astype(self.code_dtype) for c in fwd.codes], axis=0)
+            return metrics, codes if self.eval_idx is None else codes[:, self.eval_idx]
+        codes = jnp.concatenate([c.reshape(n, -1).astype(self.code_dtype) for c in fwd.codes], axis=1)
+        return metrics, codes if self.eval_idx is None else codes[self.eval_idx]
 
     def _group_epoch(self, state, orders, labels, start, epoch):
-        """One epoch of the seeds start..start+group_size-1 (orders, labels: theirs)."""
+        """One epoch of the seeds start..start+group_size-1 (orders, labels: theirs).
+
+        Training is vmapped over the seeds. So is the evaluation, except for a model evaluated in
+        chunks (conv nets): those seeds are evaluated one after another (``lax.map``), which
+        measured 2x faster than vmap here (MNIST conv net, 70,000 inputs: 0.62 s against 1.36 s
+        per seed). Either way a seed's codes depend on its own parameters only."""
         group = jax.tree_util.tree_map(lambda x: jax.lax.dynamic_slice_in_dim(x, start, self._group_size),
                                        (state, self._keys))
-        return jax.vmap(self._epoch_and_evaluate, in_axes=(0, 0, 0, 0, None))(group[0], orders, labels, group[1], epoch)
+        trained, losses, keys = jax.vmap(self._train_epoch, in_axes=(0, 0, 0, 0, None))(
+            group[0], orders, labels, group[1], epoch)
+        if getattr(self.model, "eval_chunk", None):
+            metrics, codes = jax.lax.map(lambda a: self._evaluate_codes(*a), (trained, keys))
+        else:
+            metrics, codes = jax.vmap(self._evaluate_codes)(trained, keys)
+        finite = jnp.all(jnp.isfinite(losses), axis=1) & jnp.isfinite(metrics[:, 0])
+        return trained, metrics, finite, codes
 
     def _merge_groups(self, outputs):
         """The groups' (state, metrics, finite, codes) joined along the seed axis."""
