@@ -166,6 +166,28 @@ def test_a_read_only_folder_is_one_line(tmp_path, cache):
     assert "cannot create the run folder" in one_error_line(proc) and "Read-only" in proc.stderr
 
 
+def test_a_resume_beside_a_writer_is_refused_before_it_reads_the_files(tmp_path, cache):
+    """The writer may have just replaced the files its previous manifest named: a second process
+    is refused for the lock, not for a file it read too early (a race CI once hit)."""
+    out = tmp_path / "run"
+    assert qnet_cli(["run", *ARGS, "--epochs", "3", "--out", out], cwd=tmp_path, cache=cache).returncode == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    (out / manifest["state"]["file"]).unlink()  # as a writer does when it replaces the state
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+                               "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(600)",
+                               str(out / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for extra in ([], ["--epochs", "5"]):
+            second = qnet_cli(["run", "--resume", out, "--no-progress", *extra], cwd=tmp_path, cache=cache)
+            assert second.returncode != 0 and "in use by another qnet process" in one_error_line(second), extra
+    finally:
+        holder.kill()
+        holder.communicate()
+    missing = qnet_cli(["run", "--resume", out, "--no-progress"], cwd=tmp_path, cache=cache)
+    assert "is missing (manifest.json names it)" in one_error_line(missing)  # once nobody holds it
+
+
 def test_a_second_writer_is_refused(tmp_path, cache):
     out = tmp_path / "run"
     env = dict(os.environ, QNET_COMPILATION_CACHE=str(cache))

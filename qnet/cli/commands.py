@@ -70,7 +70,7 @@ def new_run_folder(prefix, root="runs"):
 def interrupted_message(run_dir):
     """What the command line says when a run was interrupted: what is saved and how to go on."""
     try:
-        saved = int(read_manifest(run_dir, verify=False)["completed"])
+        saved = int(read_manifest(run_dir, files=False)["completed"])
     except (RunError, OSError, KeyError, ValueError):
         return f"interrupted before the run was set up; nothing is saved in {run_dir}"
     done = f"epochs 1..{saved} are saved" if saved else "no epoch was finished yet"
@@ -82,11 +82,11 @@ def run(args):
         if args.preset or args.config or args.out:
             raise ValueError("--resume continues a run with its own settings: --preset, --config and --out do not apply")
         run_dir = Path(args.resume)
-        stored = experiment.read_manifest(run_dir, verify=False)["config"] if run_dir.is_dir() else None
         config = None
-        if given_options(args):
-            if stored is None:
+        if given_options(args):  # the files are checked by the run, once it holds the folder's lock
+            if not run_dir.is_dir():
                 raise RunError(f"{run_dir} is not a run folder")
+            stored = experiment.read_manifest(run_dir, files=False)["config"]
             config = experiment.ExperimentConfig.from_json(stored).replace(**given_options(args))
     else:
         config = config_from_args(args)

@@ -257,9 +257,10 @@ class RunStore:
         return shutil.disk_usage(self.dir).free
 
 
-def read_manifest(run_dir, verify=True):
+def read_manifest(run_dir, verify=True, files=True):
     """The manifest of a run folder, checked: every file it names exists with its size (and,
-    with ``verify``, its SHA-256)."""
+    with ``verify``, its SHA-256). ``files=False``: the manifest alone (its config, say) of a
+    folder that another process may be writing, whose older files it may just have replaced."""
     run_dir = Path(run_dir)
     path = run_dir / MANIFEST
     if not path.exists():
@@ -271,7 +272,7 @@ def read_manifest(run_dir, verify=True):
     if manifest.get("format") != FORMAT or not {"config", "completed", "chunks", "state", "static"} <= set(manifest):
         raise RunError(f"{path} is not a manifest this version of qnet reads")
     entries = list(manifest["chunks"]) + list(manifest.get("codes", [])) + ([manifest["state"]] if manifest["state"] else [])
-    for entry in entries:
+    for entry in entries if files else ():
         file = run_dir / entry["file"]
         if not file.is_file():
             raise RunError(f"{file} is missing (manifest.json names it)")
