@@ -1,14 +1,14 @@
 """The estimator benchmark of the README: exact vs every estimator family on syn-tanh-8 and syn-relu-8.
 
     python benchmarks/bench_estimators.py run --preset syn-tanh-8 --families classic
-    python benchmarks/bench_estimators.py run --preset syn-tanh-8 --families neural --steps 1000 --seeds 1
+    python benchmarks/bench_estimators.py run --preset syn-tanh-8 --families neural
     python benchmarks/bench_estimators.py report
 
 ``run`` benchmarks one preset (its first ``--seeds`` seeds, ``--probes`` log-spaced epochs; the
 neural estimators at 3 of them) into benchmarks/results/PRESET-FAMILIES/ (estimators.npz, the
-tables and the figure; wall time in seconds.txt). ``report`` redraws every result folder from
-its npz with the current code and writes benchmarks/estimators_results.md and the figures
-docs/PRESET-estimators.png (of the classic families).
+tables and the figure; wall time in seconds.txt). ``report`` merges each preset's families
+into one table and figure (benchmarks/results/PRESET-all/, drawn from the npz files with the
+current code) and writes benchmarks/estimators_results.md and docs/PRESET-estimators.png.
 """
 
 import argparse
@@ -26,12 +26,15 @@ RESULTS = ROOT / "results"
 DOCS = ROOT.parent / "docs"
 
 
+FAMILIES = ("classic", "neural")
+
+
 def _estimators(families, steps, batch):
     if families == "classic":
         return registry.default_estimators()
     if families == "neural":
         return registry.parse("mine,nwj,infonce", steps=steps, batch=batch)
-    raise ValueError(f"--families must be classic or neural, got {families!r}")
+    raise ValueError(f"--families must be one of {', '.join(FAMILIES)}, got {families!r}")
 
 
 def run(args):
@@ -47,22 +50,26 @@ def run(args):
 
 
 def report(args):
+    """Per preset, the results of its families (classic, then neural) merged into one table and
+    one figure (benchmarks/results/PRESET-all/, docs/PRESET-estimators.png)."""
     parts = ["# Estimator benchmark results", "",
-             "Made by `python benchmarks/bench_estimators.py` (see its docstring) on a 2-core machine shared "
-             "with other jobs: seconds are wall-clock under load. Every value but the exact one is an estimate.", ""]
-    for folder in sorted(p for p in RESULTS.iterdir() if (p / "estimators.npz").exists()):
-        saved = io.load_npz(folder / "estimators.npz")
-        benchmark.write_reports(folder, saved, title=folder.name)
-        wall = (folder / "seconds.txt").read_text().strip() if (folder / "seconds.txt").exists() else "?"
-        per = {str(n): float(np.mean(saved["quantized_seconds"][e][:, saved["probed"][e]]))
-               for e, n in enumerate(saved["names"])}
-        parts += [(folder / "estimators.md").read_text(), "",
-                  f"Wall time of this benchmark (training both nets, every estimate): {wall} s; "
-                  "mean seconds per estimate: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()) + ".", ""]
-        if folder.name.endswith("-classic"):
-            shutil.copyfile(folder / "estimators_plane.png", DOCS / f"{folder.name[:-len('-classic')]}-estimators.png")
-        elif folder.name.endswith("-neural"):
-            shutil.copyfile(folder / "estimators_plane.png", DOCS / f"{folder.name}-estimators.png")
+             "Made by `python benchmarks/bench_estimators.py` (see its docstring) on a 2-core machine; seconds "
+             "are wall-clock there. The classic and neural families of a preset are benchmarked apart (same "
+             "network, seeds and probed epochs: the exact values agree) and merged into one table. Every value "
+             "but the exact one is an estimate.", ""]
+    presets = sorted({p.name.rsplit("-", 1)[0] for p in RESULTS.iterdir() if (p / "estimators.npz").exists()})
+    for preset in presets:
+        folders = [RESULTS / f"{preset}-{f}" for f in FAMILIES]
+        folders = [f for f in folders if (f / "estimators.npz").exists()]
+        merged = benchmark.merge_results(*(io.load_npz(f / "estimators.npz") for f in folders))
+        out = RESULTS / f"{preset}-all"
+        families = " and ".join(f.name.rsplit("-", 1)[1] for f in folders)
+        benchmark.write_reports(out, merged, title=f"{preset}: {families} families")
+        walls = [f"{f.name.rsplit('-', 1)[1]} {(f / 'seconds.txt').read_text().strip()} s"
+                 for f in folders if (f / "seconds.txt").exists()]
+        parts += [(out / "estimators.md").read_text(), "",
+                  "Wall time of each benchmark (training both nets, every estimate): " + ", ".join(walls) + ".", ""]
+        shutil.copyfile(out / "estimators_plane.png", DOCS / f"{preset}-estimators.png")
     io.save_text(ROOT / "estimators_results.md", "\n".join(parts))
     print(ROOT / "estimators_results.md")
 

@@ -153,3 +153,30 @@ def test_a_run_on_its_own_arrays_is_benchmarked_from_any_folder(tmp_path, capsys
     argv = ["estimators", str(run), "--estimators", "binning-layer", "--probe-epochs", "3", "--no-progress"]
     assert cli.main(argv) == 0, capsys.readouterr().err
     assert (run / "estimators" / "estimators.npz").exists()
+
+
+def test_benchmarks_run_apart_merge_into_the_benchmark_run_together(tmp_path):
+    """The classic and neural families are benchmarked apart (README): merged, their tables
+    are those of one benchmark of all the estimators (deterministic ones: same values)."""
+    from qnet.estimators import benchmark
+
+    config = experiment.preset("quick", epochs=4, seeds=2)
+    kw = dict(probes=[1, 4], float_net=True, progress=False)
+    apart = [benchmark.run_benchmark(config, tmp_path / name, estimators=name, **kw) for name in
+             ("binning-layer", "kde-upper,ksg")]
+    together = benchmark.run_benchmark(config, tmp_path / "together", estimators="binning-layer,kde-upper,ksg", **kw)
+    load = lambda paths: dict(np.load(paths[0]))  # noqa: E731
+    merged = benchmark.merge_results(*map(load, apart))
+    joint = load(together)
+    assert merged["names"].tolist() == joint["names"].tolist() == ["binning-30-layer", "kde-upper-0.001", "ksg-3"]
+    for key in ("quantized", "float", "quantized_success", "float_success", "exact", "probed"):
+        np.testing.assert_array_equal(merged[key], joint[key])
+    benchmark.write_reports(tmp_path / "together", merged)
+    table = (tmp_path / "together" / "estimators.md").read_text()
+    assert all(f"| {name} | 2 | 0 / 24 |" in table for name in joint["names"])
+    with pytest.raises(ValueError, match="more than one"):
+        benchmark.merge_results(load(apart[0]), load(apart[0]))
+    other = experiment.preset("quick", epochs=4, seeds=2, seed=7)
+    different = benchmark.run_benchmark(other, tmp_path / "other", estimators="ksg", **kw)
+    with pytest.raises(ValueError, match="'exact'"):
+        benchmark.merge_results(load(apart[0]), load(different))

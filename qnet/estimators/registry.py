@@ -90,7 +90,7 @@ def available():
     return list(_REGISTRY.values())
 
 
-NEURAL_PROBES = 3  # probed epochs of the neural estimators in a benchmark, by default (about a minute an estimate)
+NEURAL_PROBES = 3  # probed epochs of the neural estimators in a benchmark, by default (0.4-7 s an estimate)
 
 #: family -> what one estimate costs: mean seconds per estimate in benchmarks/estimators_results.md
 #: (syn-tanh-8, n = 4096 inputs, on 2 cores shared with other jobs)
