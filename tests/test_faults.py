@@ -4,6 +4,7 @@ Runs go through the command line in fresh processes (as a user starts them); SIG
 chosen moments of a commit (``QNET_KILL_AT``, see qnet/_faults.py) and at random times.
 """
 
+import gc
 import json
 import os
 import shutil
@@ -116,6 +117,52 @@ def test_ctrl_c_twice_saves_then_resume_equals_the_uninterrupted_run(tmp_path, c
     k = min(n + 2, 10)
     for key in ("I_XT", "I_TY", "train_loss"):
         np.testing.assert_array_equal(resumed[key][:, :k], reference[key][:, :k])
+
+
+class _SignalsWhenDeleted:
+    def __del__(self):
+        signal.raise_signal(signal.SIGINT)
+
+
+def _ctrl_c_in_gc_callback():
+    def send(phase, info):
+        if phase == "start":
+            signal.raise_signal(signal.SIGINT)
+
+    gc.callbacks.append(send)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(send)
+
+
+def _ctrl_c_in_del():
+    obj = _SignalsWhenDeleted()
+    del obj
+
+
+@pytest.mark.parametrize("where", [_ctrl_c_in_gc_callback, _ctrl_c_in_del])
+def test_a_ctrl_c_where_python_drops_exceptions_stops_at_the_next_check_without_a_traceback(monkeypatch, where):
+    """A real SIGINT handled inside a garbage-collector callback (JAX installs one) or a
+    __del__: raising there would print "Exception ignored ... Traceback" and lose the stop."""
+    from qnet.cli.commands import Interrupt
+
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    interrupt = Interrupt()
+    try:
+        where()
+        assert unraisable == [] and interrupt.requested
+        with pytest.raises(KeyboardInterrupt):
+            interrupt.check()
+    finally:
+        interrupt.restore()
+    interrupt = Interrupt()  # anywhere else, the first Ctrl-C raises at once
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    finally:
+        interrupt.restore()
 
 
 def test_resume_on_another_core_count_uses_the_recorded_split(tmp_path, cache, reference):

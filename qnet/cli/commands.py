@@ -1,5 +1,6 @@
 """What each ``qnet`` command does, once its arguments are parsed."""
 
+import gc
 import json
 import signal
 import sys
@@ -19,13 +20,25 @@ def one_line(err):
     return " ".join(text.split()) or type(err).__name__
 
 
+def _unraisable(frame):
+    """Whether ``frame`` runs inside a garbage-collector callback (JAX installs one) or a
+    ``__del__`` method, where Python would print an exception raised there as "Exception
+    ignored ... Traceback" and drop it."""
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in callbacks or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 class Interrupt:
     """For the command line: the first SIGINT or SIGTERM stops the run as Ctrl-C does (the
     finished epochs are committed, then the message is printed); later ones, while it stops, are
-    ignored, so a second Ctrl-C cannot cut the commit or the message short. Python drops a
-    KeyboardInterrupt raised while a garbage-collector callback runs (JAX installs one), so the
-    runner also asks :meth:`check` after every epoch. :meth:`restore` puts back the handlers
-    that were there before."""
+    ignored, so a second Ctrl-C cannot cut the commit or the message short. Where Python would
+    drop the KeyboardInterrupt (a signal handled inside a garbage-collector callback or a
+    ``__del__``), the handler only takes note and the runner's :meth:`check`, asked after every
+    epoch, raises it. :meth:`restore` puts back the handlers that were there before."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -38,7 +51,8 @@ class Interrupt:
     def _handler(self, signum, frame):
         if not self.requested:
             self.requested = True
-            raise KeyboardInterrupt
+            if not _unraisable(frame):
+                raise KeyboardInterrupt
 
     def check(self, *args):
         """An ``on_epoch`` callback: stop if a signal came and its KeyboardInterrupt was lost."""
