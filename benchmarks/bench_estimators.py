@@ -16,8 +16,6 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
-
 from qnet import experiment, io
 from qnet.estimators import benchmark, registry
 

@@ -55,7 +55,7 @@ class Interrupt:
                 raise KeyboardInterrupt
 
     def check(self, *args):
-        """An ``on_epoch`` callback: stop if a signal came and its KeyboardInterrupt was lost."""
+        """An ``on_epoch`` callback: stop if a signal came whose KeyboardInterrupt was not raised."""
         if self.requested:
             raise KeyboardInterrupt
 

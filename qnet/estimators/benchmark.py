@@ -210,8 +210,7 @@ def merge_results(*saved):
     first = saved[0]
     for other in saved[1:]:
         for key in SHARED:
-            if np.shape(first[key]) != np.shape(other[key]) or not np.array_equal(first[key], other[key],
-                                                                                     equal_nan=True):
+            if not np.array_equal(first[key], other[key], equal_nan=True):
                 raise ValueError(f"results differ in {key!r}: not benchmarks of the same network")
     names = np.concatenate([s["names"] for s in saved])
     if len(set(names.tolist())) < len(names):

@@ -93,12 +93,12 @@ def available():
 NEURAL_PROBES = 3  # probed epochs of the neural estimators in a benchmark, by default (0.4-7 s an estimate)
 
 #: family -> what one estimate costs: mean seconds per estimate in benchmarks/estimators_results.md
-#: (syn-tanh-8, n = 4096 inputs, on 2 cores shared with other jobs)
+#: (syn-tanh-8 and syn-relu-8, n = 4096 inputs, on 2 cores with no other jobs)
 COSTS = {
-    "binning": "~1-10 ms (the first Miller-Madow call also compiles, ~1 min)",
-    "kde": "~0.9 s (n x n distances)",
-    "knn": "~0.7-0.9 s (k-d trees)",
-    "neural": f"~10-60 s (trains a critic twice); run at {NEURAL_PROBES} probed epochs by default",
+    "binning": "< 1 ms (the first Miller-Madow call also compiles)",
+    "kde": "~0.05 s (n x n distances)",
+    "knn": "~0.05 s (k-d trees)",
+    "neural": f"~0.4-7 s (trains a critic twice); run at {NEURAL_PROBES} probed epochs by default",
 }
 
 
